@@ -19,6 +19,7 @@ CREATE TABLE users (
     password_hash  TEXT NOT NULL,
     totp_secret    BYTEA,
     totp_last_step BIGINT NOT NULL DEFAULT 0,
+    totp_enrolled  BOOLEAN NOT NULL DEFAULT FALSE,
     disabled       BOOLEAN NOT NULL DEFAULT FALSE,
     demo           BOOLEAN NOT NULL DEFAULT FALSE,
     created_at     BIGINT NOT NULL,

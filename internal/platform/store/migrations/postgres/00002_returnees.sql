@@ -16,5 +16,20 @@ CREATE TABLE returnees (
     UNIQUE (tenant_id, alias)
 );
 
+-- Every reveal of an identity, with its written reason. The reason is sealed with the
+-- returnee's data key (it may name people), so erasure shreds it too; the audit log
+-- holds the reveal itself, by opaque ids.
+CREATE TABLE identity_reveals (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    returnee_id TEXT NOT NULL REFERENCES returnees(id),
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    reason      BYTEA NOT NULL,
+    audit_seq   BIGINT NOT NULL,
+    at          BIGINT NOT NULL
+);
+CREATE INDEX identity_reveals_returnee ON identity_reveals (tenant_id, returnee_id, at);
+
 -- +goose Down
+DROP TABLE identity_reveals;
 DROP TABLE returnees;

@@ -17,8 +17,9 @@ CREATE TABLE users (
     name           TEXT NOT NULL,
     role           TEXT NOT NULL,
     password_hash  TEXT NOT NULL,
-    totp_secret    BLOB,                       -- sealed by the vault; NULL until enrolled
+    totp_secret    BLOB,                       -- sealed by the vault; NULL until enrolment begins
     totp_last_step INTEGER NOT NULL DEFAULT 0, -- last accepted time step: replays are refused
+    totp_enrolled  INTEGER NOT NULL DEFAULT 0, -- 0 while totp_secret is only a pending enrolment
     disabled       INTEGER NOT NULL DEFAULT 0,
     demo           INTEGER NOT NULL DEFAULT 0, -- demo users skip TOTP enrolment
     created_at     INTEGER NOT NULL,

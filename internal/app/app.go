@@ -1,0 +1,192 @@
+// Package app wires Inoculate together: it opens the key file and the database,
+// migrates, builds the platform services and registers every capability's routes.
+// cmd/inoculate and the tests boot the very same wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"inoculate/internal/accounts"
+	"inoculate/internal/auditlog"
+	"inoculate/internal/dashboard"
+	"inoculate/internal/platform/audit"
+	"inoculate/internal/platform/auth"
+	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/i18n"
+	"inoculate/internal/platform/store"
+	"inoculate/internal/platform/vault"
+	"inoculate/internal/platform/web"
+	"inoculate/internal/platform/web/static"
+	"inoculate/internal/returnees"
+)
+
+// Config says where the data lives.
+type Config struct {
+	DataDir  string // created 0700
+	DB       string // "" for SQLite in DataDir, or postgres://…
+	KeysPath string // "" for DataDir/keys.json
+	// Argon overrides the password hashing cost; zero means the production default.
+	Argon auth.ArgonParams
+	Now   func() time.Time
+}
+
+// App is an opened Inoculate: services and the HTTP handler.
+type App struct {
+	Config    Config
+	DB        *store.DB
+	Keys      *vault.KeyFile
+	Vault     *vault.Vault
+	Audit     *audit.Log
+	Auth      *auth.Service
+	Returnees *returnees.Service
+	Site      *web.Site
+
+	names sync.Map // tenant/user id → user name, for lists and the audit log
+}
+
+// KeysPath returns the key file path the config selects.
+func (c Config) keysPath() string {
+	if c.KeysPath != "" {
+		return c.KeysPath
+	}
+	return filepath.Join(c.DataDir, "keys.json")
+}
+
+// Open opens and migrates everything. Errors say what to do.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	keys, err := vault.OpenKeyFile(cfg.keysPath())
+	if err != nil {
+		return nil, fmt.Errorf("open key file: %w", err)
+	}
+	db, err := store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, fmt.Errorf("%w\n  check --db (or start PostgreSQL), and that %s is writable", err, cfg.DataDir)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w\n  the database was left as it was; fix the cause (disk space, permissions, a newer schema?) and start again", err)
+	}
+	a, err := build(ctx, cfg, db, keys)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (*App, error) {
+	v := vault.New(keys, keys)
+	// A restored older backup may hold data keys of people erased since: destroy
+	// them before anything can read them (backup resurrection, SECURITY.md P31).
+	if n, err := v.ApplyTombstones(ctx, db); err != nil {
+		return nil, fmt.Errorf("apply erasure tombstones: %w", err)
+	} else if n > 0 {
+		slog.Warn("destroyed data keys of erased people found in the database", "count", n)
+	}
+	signer, err := keys.AuditSigner()
+	if err != nil {
+		return nil, fmt.Errorf("audit signer: %w", err)
+	}
+	log := audit.New(db, signer)
+	authCfg := auth.Config{Argon: cfg.Argon, Now: cfg.Now, EnsureTenantKey: keys.EnsureTenant}
+	authSvc := auth.New(db, v, log, keys.Secret("login-throttle"), authCfg)
+	a := &App{Config: cfg, DB: db, Keys: keys, Vault: v, Audit: log, Auth: authSvc,
+		Returnees: returnees.NewService(db, v, log)}
+
+	bundle, err := i18n.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load translations: %w", err)
+	}
+	assets, err := static.New()
+	if err != nil {
+		return nil, fmt.Errorf("load static assets: %w", err)
+	}
+	tpl, err := web.NewTemplates(assets)
+	if err != nil {
+		return nil, err
+	}
+	site := web.NewSite(tpl, bundle, assets, authSvc, log)
+	site.Now = cfg.Now
+	a.Site = site
+	if err := a.register(); err != nil {
+		return nil, fmt.Errorf("register routes: %w", err)
+	}
+	return a, nil
+}
+
+func (a *App) register() error {
+	site := a.Site
+	if err := dashboard.Register(site, a.DB, a.Auth, a.Returnees, a.Audit); err != nil {
+		return err
+	}
+	if err := returnees.Register(site, a.Returnees, a.UserName); err != nil {
+		return err
+	}
+	if err := accounts.Register(site, a.Auth); err != nil {
+		return err
+	}
+	if err := auditlog.Register(site, a.DB, a.Audit, a.UserName); err != nil {
+		return err
+	}
+	site.API().Handle("GET /api/v1/health", authz.Public("health"), a.health)
+	return nil
+}
+
+// UserName returns the user name of a user id of the tenant, for display; ids that
+// are not users (such as "cli" or "system") are shown as they are.
+func (a *App) UserName(tenantID, userID string) string {
+	if userID == "" {
+		return "—"
+	}
+	key := tenantID + "/" + userID
+	if n, ok := a.names.Load(key); ok {
+		return n.(string)
+	}
+	u, err := a.Auth.User(context.Background(), tenantID, userID)
+	if err != nil {
+		return userID
+	}
+	a.names.Store(key, u.Name)
+	return u.Name
+}
+
+func (a *App) health(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, code := "ok", http.StatusOK
+	if err := a.DB.Ping(ctx); err != nil {
+		slog.Error("health: database", "err", err)
+		status, code = "unavailable", http.StatusServiceUnavailable
+	}
+	web.WriteJSON(w, code, map[string]string{"status": status, "database": string(a.DB.Dialect())})
+	return nil
+}
+
+// Handler is the whole web site and API.
+func (a *App) Handler() http.Handler { return a.Site.Handler() }
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// ErrNotLoopback is returned when demo mode is asked for on a public address.
+var ErrNotLoopback = errors.New("--demo serves fictional data with printed passwords: it only listens on a loopback address (127.0.0.1, ::1 or localhost)")
+
+// New builds an App over a database that is already open and migrated, with the
+// given key file: the tests' way in, so they can use both stores.
+func New(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (*App, error) {
+	return build(ctx, cfg, db, keys)
+}

@@ -1,0 +1,173 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"inoculate/internal/app"
+	"inoculate/internal/platform/auth"
+	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/store"
+	"inoculate/internal/platform/vault"
+	"inoculate/internal/platform/web"
+	"inoculate/internal/returnees"
+)
+
+// fixture is a running server over one store with two tenants, A and B, each with a
+// user per role (demo users: password only, so sessions are quick to get), a victim
+// user to act on, and a returnee.
+type fixture struct {
+	t    *testing.T
+	app  *app.App
+	srv  *httptest.Server
+	ten  map[string]auth.Tenant
+	user map[string]map[authz.Role]auth.User // tenant key → role → user
+	pass string
+	// victim and returnee per tenant key
+	victim   map[string]auth.User
+	returnee map[string]returnees.Returnee
+	sessions map[string]string // "A/role" → session token
+	tokens   map[string]string // "A/role" → API token
+}
+
+const fixturePassword = "correct horse battery staple"
+
+func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys, err := vault.OpenKeyFile(filepath.Join(dir, "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, app.Config{DataDir: dir}, db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
+		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
+		sessions: map[string]string{}, tokens: map[string]string{}}
+	cli := auth.Actor{UserID: "cli"}
+	for _, k := range []string{"A", "B"} {
+		tn, err := a.Auth.CreateTenant(ctx, cli, "tenant-"+strings.ToLower(k), "Tenant "+k, true) // demo tenant: its users sign in by password alone, which keeps the matrix fast
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ten[k] = tn
+		f.user[k] = map[authz.Role]auth.User{}
+		for _, r := range authz.Roles {
+			u, err := a.Auth.CreateUser(ctx, cli, tn.ID, strings.ReplaceAll(string(r), "_", "-"), r, f.pass, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.user[k][r] = u
+		}
+		v, err := a.Auth.CreateUser(ctx, cli, tn.ID, "victim", authz.CaseWorker, f.pass, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.victim[k] = v
+		cw := f.user[k][authz.CaseWorker]
+		p := &authz.Principal{TenantID: tn.ID, UserID: cw.ID, Role: authz.CaseWorker, Stage: authz.StageFull}
+		ret, err := a.Returnees.Create(ctx, p, "test", returnees.NewReturnee{Alias: "Alias " + k,
+			Identity: returnees.Identity{LegalName: "CANARY-NAME-" + k, BirthDate: "1990-01-02", Phone: "+44 20 7946 0000", Address: "CANARY-ADDRESS-" + k}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.returnee[k] = ret
+	}
+	f.srv = httptest.NewServer(a.Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// session signs in (tenant k, role r) and caches the session token.
+func (f *fixture) session(k string, r authz.Role) string {
+	f.t.Helper()
+	key := k + "/" + string(r)
+	if s, ok := f.sessions[key]; ok {
+		return s
+	}
+	res, err := f.app.Auth.Login(context.Background(), f.ten[k].Slug, f.user[k][r].Name, f.pass, "192.0.2.1", "test")
+	if err != nil {
+		f.t.Fatalf("login %s: %v", key, err)
+	}
+	if res.Stage != authz.StageFull {
+		f.t.Fatalf("login %s: stage %s", key, res.Stage)
+	}
+	f.sessions[key] = res.Token
+	return res.Token
+}
+
+// token returns an API token of (tenant k, role r).
+func (f *fixture) token(k string, r authz.Role) string {
+	f.t.Helper()
+	key := k + "/" + string(r)
+	if s, ok := f.tokens[key]; ok {
+		return s
+	}
+	_, raw, err := f.app.Auth.CreateToken(context.Background(), auth.Actor{UserID: "cli"}, f.ten[k].ID, f.user[k][r].ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.tokens[key] = raw
+	return raw
+}
+
+// client never follows redirects, so tests see them.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request as (tenant, role): a session cookie for pages, a bearer token
+// for the API; role "" is anonymous. Go's cookie jar will not send Secure cookies
+// over plain http, so the cookie goes in by hand.
+func (f *fixture) do(method, path, body string, k string, r authz.Role, hdr map[string]string) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if body != "" {
+		if strings.HasPrefix(path, "/api/") {
+			req.Header.Set("Content-Type", "application/json")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if r != "" {
+		if strings.HasPrefix(path, "/api/") {
+			req.Header.Set("Authorization", "Bearer "+f.token(k, r))
+		} else {
+			req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: f.session(k, r)})
+		}
+	}
+	for h, v := range hdr {
+		req.Header.Set(h, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func form(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}

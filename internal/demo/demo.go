@@ -1,0 +1,97 @@
+// Package demo loads a demo tenant with clearly fictional people and one user per
+// role, so the program can be tried on a laptop. Demo users skip TOTP enrolment and
+// get fresh random passwords at every start, printed once.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+
+	"inoculate/internal/platform/auth"
+	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/errs"
+	"inoculate/internal/returnees"
+)
+
+// TenantSlug is the demo tenant's slug.
+const TenantSlug = "demo"
+
+// Credential is a demo user's sign-in.
+type Credential struct {
+	Name, Role, Password string
+}
+
+// Credentials are what the serve command prints.
+type Credentials struct {
+	TenantSlug string
+	Users      []Credential
+}
+
+// people are fictional: names say so, addresses are nowhere, phone numbers are
+// from the reserved fictional range.
+var people = []returnees.NewReturnee{
+	{Alias: "Cedar", Identity: returnees.Identity{LegalName: "Fictional Person One (demo)", BirthDate: "1995-04-12", Phone: "+00 555 0101", Address: "1 Example Street, Nowhere (fictional)"}},
+	{Alias: "Lantern", Identity: returnees.Identity{LegalName: "Fictional Person Two (demo)", BirthDate: "1998-11-02", Phone: "+00 555 0102", Address: "2 Sample Road, Nowhere (fictional)"}},
+	{Alias: "Harbour", Identity: returnees.Identity{LegalName: "شخص وهمي ثالث (تجريبي)", BirthDate: "1993-07-30", Phone: "+00 555 0103", Address: "٣ شارع المثال، لا مكان (وهمي)"}},
+}
+
+// Load creates the demo tenant if missing, its users (one per role, named after the
+// role) with new passwords, and the fictional returnees.
+func Load(ctx context.Context, a *auth.Service, r *returnees.Service) (Credentials, error) {
+	sys := auth.Actor{UserID: "system"}
+	t, err := a.TenantBySlug(ctx, TenantSlug)
+	if errs.Is(err, errs.NotFound) {
+		t, err = a.CreateTenant(ctx, sys, TenantSlug, "Demo programme (fictional)", true)
+	}
+	if err != nil {
+		return Credentials{}, fmt.Errorf("demo tenant: %w", err)
+	}
+	if !t.Demo {
+		return Credentials{}, fmt.Errorf("a tenant %q exists and is not a demo tenant: refusing to put demo users in it", TenantSlug)
+	}
+	creds := Credentials{TenantSlug: t.Slug}
+	var caseWorker auth.User
+	for _, role := range authz.Roles {
+		name := string(role)
+		name = "demo-" + replaceUnderscore(name)
+		password := rand.Text()
+		u, err := a.UserByName(ctx, t.ID, name)
+		switch {
+		case errs.Is(err, errs.NotFound):
+			u, err = a.CreateUser(ctx, sys, t.ID, name, role, password, true)
+		case err == nil:
+			err = a.SetPassword(ctx, sys, t.ID, u.ID, password)
+		}
+		if err != nil {
+			return Credentials{}, fmt.Errorf("demo user %s: %w", name, err)
+		}
+		if role == authz.CaseWorker {
+			caseWorker = u
+		}
+		creds.Users = append(creds.Users, Credential{Name: name, Role: string(role), Password: password})
+	}
+	n, err := r.Count(ctx, t.ID)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if n == 0 {
+		p := &authz.Principal{TenantID: t.ID, UserID: caseWorker.ID, Role: authz.CaseWorker, Stage: authz.StageFull}
+		for _, person := range people {
+			if _, err := r.Create(ctx, p, "demo", person); err != nil {
+				return Credentials{}, fmt.Errorf("demo returnee %s: %w", person.Alias, err)
+			}
+		}
+	}
+	return creds, nil
+}
+
+func replaceUnderscore(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if b[i] == '_' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,175 @@
+// Package returnees is the heart of the program: the people who came back. For now it
+// holds the minimal Returnee of the foundation — a public alias in clear and identity
+// fields sealed in the vault, revealed only with a written reason, every reveal
+// audited, and erasure by crypto-shredding. Screening, agreements, consent,
+// assessments and family arrive here with the returnees issue.
+package returnees
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"inoculate/internal/platform/errs"
+)
+
+// Returnee is a person in the program as lists and pages show them: by alias only.
+type Returnee struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"-"`
+	Alias     string    `json:"alias"`
+	CreatedBy string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	Erased    bool      `json:"erased"`
+}
+
+// Identity is the sealed part of a returnee: shown only after a reveal with a reason.
+type Identity struct {
+	LegalName string `json:"legal_name"`
+	BirthDate string `json:"birth_date"` // YYYY-MM-DD or ""
+	Phone     string `json:"phone"`
+	Address   string `json:"address"`
+}
+
+// NewReturnee is the input of intake.
+type NewReturnee struct {
+	Alias string
+	Identity
+}
+
+// Reveal is one recorded reveal, as shown on the returnee's page.
+type Reveal struct {
+	UserID string
+	At     time.Time
+}
+
+// Field limits, in characters.
+const (
+	maxAlias   = 80
+	maxName    = 200
+	maxPhone   = 40
+	maxAddress = 500
+	minReason  = 10
+	maxReason  = 1000
+)
+
+// normalize trims and validates the input, returning the first problem found.
+func (in NewReturnee) normalize(now time.Time) (NewReturnee, error) {
+	in.Alias = strings.TrimSpace(in.Alias)
+	in.LegalName = strings.TrimSpace(in.LegalName)
+	in.BirthDate = strings.TrimSpace(in.BirthDate)
+	in.Phone = strings.TrimSpace(in.Phone)
+	in.Address = strings.TrimSpace(in.Address)
+	if err := text("alias", "field.alias", in.Alias, 1, maxAlias, false); err != nil {
+		return in, err
+	}
+	if err := text("legal_name", "field.legal_name", in.LegalName, 1, maxName, false); err != nil {
+		return in, err
+	}
+	if in.BirthDate != "" {
+		d, err := ParseBirthDate(in.BirthDate, now)
+		if err != nil {
+			return in, err
+		}
+		in.BirthDate = d
+	}
+	if in.Phone != "" {
+		p, err := NormalizePhone(in.Phone)
+		if err != nil {
+			return in, err
+		}
+		in.Phone = p
+	}
+	if err := text("address", "field.address", in.Address, 0, maxAddress, true); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// text checks a free-text field: length in characters, valid UTF-8, no control
+// characters (newlines only where multiline) and no bidi overrides that could make a
+// name display as something else.
+func text(field, labelKey, s string, min, max int, multiline bool) error {
+	n := utf8.RuneCountInString(s)
+	if n < min {
+		return &errs.Error{Kind: errs.Invalid, Field: field, MsgKey: "error.required", Args: []any{labelKey}, Msg: field + " is required"}
+	}
+	if n > max {
+		return &errs.Error{Kind: errs.Invalid, Field: field, MsgKey: "error.too_long", Args: []any{labelKey, max}, Msg: field + " is too long"}
+	}
+	if !utf8.ValidString(s) {
+		return &errs.Error{Kind: errs.Invalid, Field: field, MsgKey: "error.bad_text", Args: []any{labelKey}, Msg: field + " holds invalid characters"}
+	}
+	for _, r := range s {
+		if (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) || isBidiControl(r) {
+			return &errs.Error{Kind: errs.Invalid, Field: field, MsgKey: "error.bad_text", Args: []any{labelKey}, Msg: field + " holds invalid characters"}
+		}
+	}
+	return nil
+}
+
+// isBidiControl reports the explicit directional formatting characters, which can
+// disguise text (Trojan Source); the implicit marks LRM/RLM/ALM stay allowed.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// ParseBirthDate accepts YYYY-MM-DD, a real calendar date, not in the future and not
+// before 1900.
+func ParseBirthDate(s string, now time.Time) (string, error) {
+	bad := &errs.Error{Kind: errs.Invalid, Field: "birth_date", MsgKey: "error.invalid_date", Args: []any{"field.birth_date"}, Msg: "birth date must be a date like 1994-03-21"}
+	if len(s) != 10 {
+		return "", bad
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || t.Year() < 1900 || t.After(now) {
+		return "", bad
+	}
+	return t.Format(time.DateOnly), nil
+}
+
+// NormalizePhone accepts digits with an optional leading "+" and the usual
+// separators, and keeps "+" and digits only; Arabic-Indic digits become ASCII.
+func NormalizePhone(s string) (string, error) {
+	bad := &errs.Error{Kind: errs.Invalid, Field: "phone", MsgKey: "error.invalid_phone", Msg: "phone must be digits, optionally starting with +"}
+	if utf8.RuneCountInString(s) > maxPhone {
+		return "", bad
+	}
+	var b strings.Builder
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+			digits++
+		case r >= '٠' && r <= '٩': // Arabic-Indic
+			b.WriteRune('0' + (r - '٠'))
+			digits++
+		case r >= '۰' && r <= '۹': // Extended Arabic-Indic (Persian, Urdu)
+			b.WriteRune('0' + (r - '۰'))
+			digits++
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", bad
+		}
+	}
+	if digits < 4 || digits > 20 {
+		return "", bad
+	}
+	return b.String(), nil
+}
+
+// checkReason validates the written reason for a reveal.
+func checkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) < minReason {
+		return "", &errs.Error{Kind: errs.Invalid, Field: "reason", MsgKey: "error.reason_short", Args: []any{minReason}, Msg: "write why you need to see the identity (at least 10 characters)"}
+	}
+	if err := text("reason", "field.reason", reason, minReason, maxReason, true); err != nil {
+		return "", err
+	}
+	return reason, nil
+}

@@ -1,0 +1,239 @@
+package returnees
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"inoculate/internal/platform/audit"
+	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/errs"
+	"inoculate/internal/platform/store"
+	"inoculate/internal/platform/vault"
+)
+
+// Service is the returnees capability's API for handlers and other capabilities.
+type Service struct {
+	db    *store.DB
+	vault *vault.Vault
+	audit *audit.Log
+	now   func() time.Time
+}
+
+// NewService returns the service.
+func NewService(db *store.DB, v *vault.Vault, a *audit.Log) *Service {
+	return &Service{db: db, vault: v, audit: a, now: time.Now}
+}
+
+// identityColumns are the sealed columns, in the order of Identity's fields.
+var identityColumns = []string{"legal_name", "birth_date", "phone", "address"}
+
+func fields(id *Identity) []*string {
+	return []*string{&id.LegalName, &id.BirthDate, &id.Phone, &id.Address}
+}
+
+func ref(tenantID, id, column string) vault.FieldRef {
+	return vault.FieldRef{TenantID: tenantID, Subject: id, Table: "returnees", Column: column, Row: id}
+}
+
+func entry(p *authz.Principal, requestID, action, object, result string) audit.Entry {
+	return audit.Entry{TenantID: p.TenantID, ActorID: p.UserID, Role: string(p.Role), Action: action,
+		Object: object, Result: result, RequestID: requestID}
+}
+
+// Create records a new returnee: alias in clear, each identity field sealed with the
+// returnee's own data key, and the audit record, all in one transaction.
+func (s *Service) Create(ctx context.Context, p *authz.Principal, requestID string, in NewReturnee) (Returnee, error) {
+	in, err := in.normalize(s.now())
+	if err != nil {
+		return Returnee{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Returnee{}, errs.Wrap(err, "returnees: new id")
+	}
+	r := Returnee{ID: id.String(), TenantID: p.TenantID, Alias: in.Alias, CreatedBy: p.UserID, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		sealed := make([][]byte, len(identityColumns))
+		for i, f := range fields(&in.Identity) {
+			if *f == "" {
+				continue
+			}
+			ct, err := s.vault.Seal(ctx, tx, ref(r.TenantID, r.ID, identityColumns[i]), []byte(*f))
+			if err != nil {
+				return errs.Wrap(err, "returnees: seal "+identityColumns[i])
+			}
+			sealed[i] = ct
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO returnees (id, tenant_id, alias, legal_name, birth_date, phone, address, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.TenantID, r.Alias, sealed[0], sealed[1], sealed[2], sealed[3], r.CreatedBy, store.Millis(r.CreatedAt))
+		if store.IsUniqueViolation(err) {
+			return &errs.Error{Kind: errs.Conflict, Field: "alias", MsgKey: "error.alias_taken", Msg: "another returnee already has this alias"}
+		}
+		if err != nil {
+			return errs.Wrap(err, "returnees: insert")
+		}
+		_, err = s.audit.Append(ctx, tx, entry(p, requestID, "returnee.create", r.ID, "ok"))
+		return err
+	})
+	if err != nil {
+		return Returnee{}, err
+	}
+	return r, nil
+}
+
+const selectReturnee = `SELECT id, tenant_id, alias, created_by, created_at, erased_at FROM returnees`
+
+func scanReturnee(row interface{ Scan(...any) error }) (Returnee, error) {
+	var r Returnee
+	var created int64
+	var erased sql.NullInt64
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Alias, &r.CreatedBy, &created, &erased); err != nil {
+		return r, err
+	}
+	r.CreatedAt = store.FromMillis(created)
+	r.Erased = erased.Valid
+	return r, nil
+}
+
+// List returns the tenant's returnees by alias.
+func (s *Service) List(ctx context.Context, tenantID string) ([]Returnee, error) {
+	rows, err := s.db.Reader().Query(ctx, selectReturnee+` WHERE tenant_id = ? ORDER BY alias`, tenantID)
+	if err != nil {
+		return nil, errs.Wrap(err, "returnees: list")
+	}
+	defer rows.Close()
+	var out []Returnee
+	for rows.Next() {
+		r, err := scanReturnee(rows)
+		if err != nil {
+			return nil, errs.Wrap(err, "returnees: scan")
+		}
+		out = append(out, r)
+	}
+	return out, errs.Wrap(rows.Err(), "returnees: list")
+}
+
+// Count returns how many returnees the tenant has (erased ones included).
+func (s *Service) Count(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM returnees WHERE tenant_id = ?`, tenantID).Scan(&n)
+	return n, errs.Wrap(err, "returnees: count")
+}
+
+// Get returns one returnee of the tenant; another tenant's id is simply not found.
+func (s *Service) Get(ctx context.Context, tenantID, id string) (Returnee, error) {
+	r, err := scanReturnee(s.db.Reader().QueryRow(ctx, selectReturnee+` WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, &errs.Error{Kind: errs.NotFound, MsgKey: "error.returnee_not_found", Msg: "no such returnee"}
+	}
+	return r, errs.Wrap(err, "returnees: get")
+}
+
+// Reveal opens the identity of a returnee for p, who gave a written reason. The
+// reason (sealed) and the audit record are committed before the identity is
+// returned: there is no read of an identity that the log does not hold.
+func (s *Service) Reveal(ctx context.Context, p *authz.Principal, requestID, id, reason string) (Identity, error) {
+	reason, err := checkReason(reason)
+	if err != nil {
+		return Identity{}, err
+	}
+	var idn Identity
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var sealed [4][]byte
+		var erased sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT legal_name, birth_date, phone, address, erased_at FROM returnees WHERE tenant_id = ? AND id = ?`,
+			p.TenantID, id).Scan(&sealed[0], &sealed[1], &sealed[2], &sealed[3], &erased)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &errs.Error{Kind: errs.NotFound, MsgKey: "error.returnee_not_found", Msg: "no such returnee"}
+		}
+		if err != nil {
+			return errs.Wrap(err, "returnees: read sealed identity")
+		}
+		if erased.Valid {
+			return &errs.Error{Kind: errs.Conflict, MsgKey: "error.returnee_erased", Msg: "this returnee's identity was erased and can never be read again"}
+		}
+		seq, err := s.audit.Append(ctx, tx, entry(p, requestID, "returnee.reveal", id, "ok"))
+		if err != nil {
+			return err
+		}
+		rid, err := uuid.NewV7()
+		if err != nil {
+			return errs.Wrap(err, "returnees: new id")
+		}
+		sealedReason, err := s.vault.Seal(ctx, tx, vault.FieldRef{TenantID: p.TenantID, Subject: id, Table: "identity_reveals", Column: "reason", Row: rid.String()}, []byte(reason))
+		if err != nil {
+			return errs.Wrap(err, "returnees: seal reason")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO identity_reveals (id, tenant_id, returnee_id, user_id, reason, audit_seq, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			rid.String(), p.TenantID, id, p.UserID, sealedReason, seq, store.Millis(s.now())); err != nil {
+			return errs.Wrap(err, "returnees: record reveal")
+		}
+		for i, f := range fields(&idn) {
+			if sealed[i] == nil {
+				continue
+			}
+			pt, err := s.vault.Open(ctx, tx, ref(p.TenantID, id, identityColumns[i]), sealed[i])
+			if err != nil {
+				return errs.Wrap(err, "returnees: open "+identityColumns[i])
+			}
+			*f = string(pt)
+		}
+		return nil
+	})
+	if err != nil {
+		return Identity{}, err
+	}
+	return idn, nil
+}
+
+// Reveals lists who revealed the identity and when (not why: the reasons stay sealed).
+func (s *Service) Reveals(ctx context.Context, tenantID, id string) ([]Reveal, error) {
+	rows, err := s.db.Reader().Query(ctx, `SELECT user_id, at FROM identity_reveals WHERE tenant_id = ? AND returnee_id = ? ORDER BY at DESC LIMIT 50`, tenantID, id)
+	if err != nil {
+		return nil, errs.Wrap(err, "returnees: reveals")
+	}
+	defer rows.Close()
+	var out []Reveal
+	for rows.Next() {
+		var rv Reveal
+		var at int64
+		if err := rows.Scan(&rv.UserID, &at); err != nil {
+			return nil, errs.Wrap(err, "returnees: scan reveal")
+		}
+		rv.At = store.FromMillis(at)
+		out = append(out, rv)
+	}
+	return out, errs.Wrap(rows.Err(), "returnees: reveals")
+}
+
+// Erase destroys the returnee's data key (crypto-shredding: every copy of every
+// sealed field, backups included, becomes unreadable) and clears the sealed columns.
+// The alias stays, marked erased, so the program's records still add up.
+func (s *Service) Erase(ctx context.Context, p *authz.Principal, requestID, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE returnees SET legal_name = NULL, birth_date = NULL, phone = NULL, address = NULL, erased_at = ?
+			WHERE tenant_id = ? AND id = ? AND erased_at IS NULL`, store.Millis(s.now()), p.TenantID, id)
+		if err != nil {
+			return errs.Wrap(err, "returnees: erase")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := s.Get(ctx, p.TenantID, id); err != nil {
+				return err
+			}
+			return &errs.Error{Kind: errs.Conflict, MsgKey: "error.returnee_erased", Msg: "already erased"}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE identity_reveals SET reason = ? WHERE tenant_id = ? AND returnee_id = ?`, []byte{}, p.TenantID, id); err != nil {
+			return errs.Wrap(err, "returnees: clear reveal reasons")
+		}
+		if err := s.vault.Shred(ctx, tx, p.TenantID, id); err != nil {
+			return errs.Wrap(err, "returnees: shred data key")
+		}
+		_, err = s.audit.Append(ctx, tx, entry(p, requestID, "returnee.erase", id, "ok"))
+		return err
+	})
+}

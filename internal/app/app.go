@@ -68,6 +68,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
+	// The data directory holds the database (and by default the key file): nobody but
+	// this user may list or read it, even if it existed before with looser rights.
+	if fi, err := os.Stat(cfg.DataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("restrict data directory %s to its owner: %w", cfg.DataDir, err)
+		}
+		slog.Warn("restricted the data directory to its owner (0700)", "dir", cfg.DataDir, "was", fi.Mode().Perm().String())
+	}
 	keys, err := vault.OpenKeyFile(cfg.keysPath())
 	if err != nil {
 		return nil, fmt.Errorf("open key file: %w", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"inoculate/internal/app"
+	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
 	"inoculate/internal/platform/store"
@@ -171,3 +172,5 @@ func form(kv ...string) string {
 	}
 	return v.Encode()
 }
+
+func auditFilter(action string) audit.Filter { return audit.Filter{Limit: 10, Action: action} }

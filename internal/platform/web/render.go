@@ -108,6 +108,7 @@ type Page struct {
 	Errors map[string]string
 	Form   url.Values
 	nav    []NavItem
+	now    time.Time
 }
 
 // T translates key in the page's language.
@@ -136,7 +137,7 @@ func (p *Page) LangURL(lang string) string {
 
 // Can reports whether the user may pass perm (to show or hide links and buttons).
 func (p *Page) Can(perm authz.Permission) bool {
-	return authz.Check(perm, p.User, time.Now()) != authz.Denied && p.User != nil
+	return authz.Check(perm, p.User, p.now) != authz.Denied && p.User != nil
 }
 
 // Value returns a re-shown form value.
@@ -147,7 +148,7 @@ func (s *Site) NewPage(r *http.Request, title string, data any) *Page {
 	p := &Page{
 		L: s.I18n.For(Lang(r.Context())), Nonce: Nonce(r.Context()), User: Principal(r),
 		Demo: s.Demo, Path: r.URL.Path, Query: r.URL.Query(), Title: title, Data: data,
-		nav: s.nav, FlashKind: "success",
+		nav: s.nav, FlashKind: "success", now: s.now(),
 	}
 	p.Flash = p.flashText(r.URL.Query().Get("flash"))
 	return p
@@ -181,7 +182,7 @@ func (p *Page) SignedIn() bool { return p.User != nil && p.User.Stage == authz.S
 func (p *Page) Nav() []NavItem {
 	var out []NavItem
 	for _, n := range p.nav {
-		if p.SignedIn() && authz.Check(n.Perm, p.User, time.Now()) == authz.Allowed {
+		if p.SignedIn() && authz.Check(n.Perm, p.User, p.now) == authz.Allowed {
 			out = append(out, n)
 		}
 	}
@@ -389,4 +390,4 @@ func (p *Page) Field(name, typ string, required bool, hintKey string) FieldView 
 
 // Fresh reports whether the user signed in fully within the step-up window, so
 // step-up actions can be offered directly instead of via the step-up page.
-func (p *Page) Fresh() bool { return p.User != nil && p.User.FreshAuth(time.Now()) }
+func (p *Page) Fresh() bool { return p.User != nil && p.User.FreshAuth(p.now) }

@@ -11,6 +11,7 @@ import (
 
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/i18n"
 	"inoculate/internal/platform/web/static"
 )
@@ -76,10 +77,25 @@ func (s *Site) API() *Router { return &Router{site: s, mux: s.api, api: true, ro
 func (s *Site) Handler() http.Handler {
 	top := http.NewServeMux()
 	top.Handle("GET /static/", s.Assets.Handler())
-	top.Handle("/api/", s.apiMiddleware(s.api))
-	top.Handle("/", s.browserMiddleware(s.browser))
+	top.Handle("/api/", s.apiMiddleware(ourNotFound(s, s.api)))
+	top.Handle("/", s.browserMiddleware(ourNotFound(s, s.browser)))
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Fail(w, r, &errs.Error{Kind: errs.Forbidden, MsgKey: "error.cross_origin", Msg: "this request came from another site and was refused"})
+	}))
 	return s.common(cop.Handler(top))
+}
+
+// ourNotFound answers unmatched paths (and wrong methods) with our own error page or
+// JSON, in the user's language, instead of the mux's plain text.
+func ourNotFound(s *Site, mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			s.Fail(w, r, &errs.Error{Kind: errs.NotFound, MsgKey: "error.not_found", Msg: "not found"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // common runs for every response, including 404, 405 and errors: request id,
@@ -101,6 +117,9 @@ func (s *Site) common(next http.Handler) http.Handler {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
 		h.Set("X-Request-Id", rid)
+		// Pages and API answers are personal and may hold identity: never cached.
+		// Static assets, which hold none, set their own long-lived caching.
+		h.Set("Cache-Control", "no-store")
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
@@ -125,8 +144,6 @@ func CSP(nonce string) string {
 
 func (s *Site) browserMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Pages are personal and may hold identity: never cached anywhere.
-		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 		lang := s.negotiate(w, r)
 		ctx := context.WithValue(r.Context(), langKey{}, lang)
@@ -145,7 +162,6 @@ func (s *Site) browserMiddleware(next http.Handler) http.Handler {
 
 func (s *Site) apiMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBytes)
 		ctx := context.WithValue(r.Context(), langKey{}, i18n.Negotiate(r.URL.Query().Get("lang"), "", r.Header.Get("Accept-Language")))
 		ctx = context.WithValue(ctx, apiKey{}, true)

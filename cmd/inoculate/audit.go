@@ -23,7 +23,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func auditCmd(ctx context.Context, e env) error {
 	if len(e.args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: inoculate audit verify [--checkpoint FILE]… [--verifier-key KEY] | inoculate audit checkpoint")
+		fmt.Fprintln(e.stderr, "usage: inoculate audit verify [--checkpoint FILE]… [--verifier-key KEY|FILE] | inoculate audit checkpoint | inoculate audit key")
 		return errUsage
 	}
 	sub, rest := e.args[0], e.args[1:]
@@ -49,7 +49,7 @@ func auditCmd(ctx context.Context, e env) error {
 			return err
 		}
 		defer db.Close()
-		kf, err := vault.OpenKeyFile(keysPath(c))
+		kf, err := vault.OpenKeyFile(c.config().KeysFile())
 		if err != nil {
 			return err
 		}
@@ -63,21 +63,25 @@ func auditCmd(ctx context.Context, e env) error {
 		}
 		_, err = e.stdout.Write(cp)
 		return err
+	case "key":
+		if err := parse(fs, rest); err != nil {
+			return err
+		}
+		kf, err := vault.OpenKeyFile(c.config().KeysFile())
+		if err != nil {
+			return err
+		}
+		// The public half only: what witnesses and auditors need to verify.
+		fmt.Fprintln(e.stdout, kf.AuditVerifierKey())
+		return nil
 	}
-	fmt.Fprintf(e.stderr, "inoculate audit: unknown subcommand %q (verify, checkpoint)\n", sub)
+	fmt.Fprintf(e.stderr, "inoculate audit: unknown subcommand %q (verify, checkpoint, key)\n", sub)
 	return errUsage
-}
-
-func keysPath(c common) string {
-	if c.keys != "" {
-		return c.keys
-	}
-	return c.data + "/keys.json"
 }
 
 func auditVerify(ctx context.Context, e env, c common, cpFiles []string, vkey string) error {
 	if vkey == "" {
-		kf, err := vault.OpenKeyFile(keysPath(c))
+		kf, err := vault.OpenKeyFile(c.config().KeysFile())
 		if err != nil {
 			return fmt.Errorf("%w (a third party without the key file passes --verifier-key)", err)
 		}

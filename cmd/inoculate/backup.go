@@ -62,7 +62,7 @@ func restoreCmd(ctx context.Context, e env) error {
 		return err
 	}
 	// People erased after the backup was taken stay erased (SECURITY.md P31).
-	kf, err := vault.OpenKeyFile(keysPath(c))
+	kf, err := vault.OpenKeyFile(c.config().KeysFile())
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ var commands = []command{
 	{"tenant", "tenant create --slug S --name N | tenant list", tenantCmd},
 	{"user", "user create|list|disable|reset-totp --tenant S …", userCmd},
 	{"token", "token create|list|revoke --tenant S …: API tokens", tokenCmd},
-	{"audit", "audit verify [--checkpoint FILE] | audit checkpoint", auditCmd},
+	{"audit", "audit verify [--checkpoint FILE] | audit checkpoint | audit key (the public verifier key)", auditCmd},
 	{"backup", "backup --out FILE: write a consistent backup of the database", backupCmd},
 	{"restore", "restore --in FILE: restore a backup into an empty database", restoreCmd},
 	{"version", "print the version", versionCmd},

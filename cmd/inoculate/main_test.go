@@ -105,6 +105,14 @@ func TestCommandLineContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCLI(t, "", "audit", "verify", d, "--checkpoint", cp)
+	// A third party verifies with the published key alone, not the key file.
+	vk := mustCLI(t, "", "audit", "key", d)
+	if !strings.HasPrefix(vk, "inoculate-audit+") || strings.Contains(vk, "PRIVATE") {
+		t.Fatalf("audit key printed %q", vk)
+	}
+	if out := mustCLI(t, "", "audit", "verify", d, "--keys=/nonexistent/keys.json", "--verifier-key", strings.TrimSpace(vk)); !strings.HasPrefix(out, "OK: ") {
+		t.Errorf("verify with the published key: %q", out)
+	}
 
 	// Backup, and restore into a fresh data directory with the same key file.
 	bk := filepath.Join(t.TempDir(), "backup.inoc")

@@ -52,8 +52,8 @@ type App struct {
 	names sync.Map // tenant/user id → user name, for lists and the audit log
 }
 
-// KeysPath returns the key file path the config selects.
-func (c Config) keysPath() string {
+// KeysFile returns the key file path the config selects.
+func (c Config) KeysFile() string {
 	if c.KeysPath != "" {
 		return c.KeysPath
 	}
@@ -76,7 +76,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 		slog.Warn("restricted the data directory to its owner (0700)", "dir", cfg.DataDir, "was", fi.Mode().Perm().String())
 	}
-	keys, err := vault.OpenKeyFile(cfg.keysPath())
+	keys, err := vault.OpenKeyFile(cfg.KeysFile())
 	if err != nil {
 		return nil, fmt.Errorf("open key file: %w", err)
 	}

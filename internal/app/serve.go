@@ -163,7 +163,7 @@ func (a *App) prepare(ctx context.Context, opts ServeOptions, base string) error
 		}
 		fmt.Fprintf(opts.Out, "Demo tenant %q loaded (fictional people). Sign in at %s/login?org=%s with:\n", creds.TenantSlug, base, creds.TenantSlug)
 		for _, c := range creds.Users {
-			fmt.Fprintf(opts.Out, "  %-20s %-18s password: %s\n", c.Name, c.Role, c.Password)
+			fmt.Fprintf(opts.Out, "  %-24s %-18s password: %s\n", c.Name, c.Role, c.Password)
 		}
 	}
 	return nil

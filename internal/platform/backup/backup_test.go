@@ -488,3 +488,23 @@ func TestWriteFile(t *testing.T) {
 		t.Fatalf("RestoreFile of a missing file: %v", err)
 	}
 }
+
+// TestSnapshotIsPostgresRepeatableRead: on PostgreSQL every statement of a backup reads
+// the same snapshot, and the backup cannot write.
+func TestSnapshotIsPostgresRepeatableRead(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	err := snapshot(ctx, db, func(q store.Querier) error {
+		var iso, ro string
+		if err := q.QueryRow(ctx, "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')").Scan(&iso, &ro); err != nil {
+			return err
+		}
+		if iso != "repeatable read" || ro != "on" {
+			t.Errorf("backup transaction: isolation %q, read only %q", iso, ro)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

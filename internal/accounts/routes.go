@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"inoculate/internal/platform/auth"
-	. "inoculate/internal/platform/authz"
+	"inoculate/internal/platform/authz"
 	"inoculate/internal/platform/web"
 )
 
@@ -17,14 +17,14 @@ var templates embed.FS
 
 // Permissions of the account routes.
 var (
-	PermSignIn      = Public("auth.sign_in")
-	PermSetup       = Public("auth.setup")
-	PermSecondStep  = SecondFactor("auth.second_factor")
-	PermStepUp      = AnySignedIn("auth.step_up")
-	PermUsersList   = Allow("users.list", Admin)
-	PermUsersCreate = Allow("users.create", Admin)
+	PermSignIn      = authz.Public("auth.sign_in")
+	PermSetup       = authz.Public("auth.setup")
+	PermSecondStep  = authz.SecondFactor("auth.second_factor")
+	PermStepUp      = authz.AnySignedIn("auth.step_up")
+	PermUsersList   = authz.Allow("users.list", authz.Admin)
+	PermUsersCreate = authz.Allow("users.create", authz.Admin)
 	// Changing who can do what is sensitive: it needs a fresh sign-in (P17).
-	PermUsersChange = Allow("users.change", Admin).WithStepUp()
+	PermUsersChange = authz.Allow("users.change", authz.Admin).WithStepUp()
 )
 
 // Handlers serves the account pages.

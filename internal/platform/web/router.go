@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -83,9 +84,19 @@ func (rt *Router) Handle(pattern string, perm authz.Permission, h HandlerFunc) {
 	})
 }
 
-// safeNext keeps a redirect target on this site: a path only, never "//host" or a scheme.
+// safeNext keeps a redirect target on this site: a path only, never "//host" or a
+// scheme. Control characters are refused outright because browsers drop tabs and
+// newlines from URLs, turning "/\t/evil" into "//evil".
 func safeNext(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
+		return "/"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(s); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return s

@@ -118,4 +118,3 @@ func roleList() string {
 	}
 	return strings.Join(s, ", ")
 }
-

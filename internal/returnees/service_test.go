@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/authz"
 	"inoculate/internal/platform/errs"
@@ -305,4 +304,3 @@ func FuzzParseBirthDate(f *testing.F) {
 		}
 	})
 }
-

@@ -368,7 +368,7 @@ func IsHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" 
 // hint and, after bad input, its error.
 type FieldView struct {
 	Name, Type, Label, Value, Error, Hint, Optional, Autocomplete string
-	Required                                                     bool
+	Required                                                      bool
 }
 
 // Field describes input name of type typ; its label is the catalogue key "field.<name>".

@@ -167,8 +167,10 @@ func signInWithTOTP(t *testing.T, ctx context.Context, base, name string) {
 	if err != nil {
 		t.Fatalf("code from the enrolment key %q: %v", secret, err)
 	}
-	if w := get(t, ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`)); w == 0 {
-		t.Errorf("the enrolment QR code did not load")
+	// The QR code is an image the server renders; wait until the browser decoded it.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector("img.qr"); return i.complete && i.naturalWidth > 0 })()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the enrolment QR code did not load: %v", err)
 	}
 	steps(t, ctx, "enrol TOTP for "+name,
 		chromedp.SendKeys(`#code`, code),

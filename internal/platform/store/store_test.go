@@ -91,3 +91,33 @@ func TestSQLiteReaderIsReadOnly(t *testing.T) {
 		t.Fatal("write through the SQLite reader succeeded")
 	}
 }
+
+// TestSQLiteSettings checks the settings the issue promises are really in force on
+// the writer: WAL, foreign keys, secure_delete, a busy timeout, and one connection.
+func TestSQLiteSettings(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "secure_delete": "1", "busy_timeout": "10000", "synchronous": "2"} {
+			var got string
+			if err := tx.QueryRow(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				return err
+			}
+			if got != want {
+				t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Foreign keys are enforced: a user of a tenant that does not exist is refused.
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, tenant_id, name, role, password_hash, created_at) VALUES ('u', 'nope', 'n', 'admin', 'x', 1)`)
+		return err
+	})
+	if err == nil {
+		t.Error("a row referring to a missing tenant was accepted")
+	}
+}

@@ -1,0 +1,141 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"inoculate/internal/app"
+)
+
+// lockedBuffer collects what the server prints while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestPageGallery visits every page in English and Arabic, at desktop and phone
+// widths: each must render without missing translations and without sticking out
+// sideways; the screenshots are for people to look at.
+func TestPageGallery(t *testing.T) {
+	chromium(t)
+	dir := screenshotDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", Demo: true, Out: &out, Ready: func(u string) { ready <- u }})
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() { cancel(); <-done; a.Close() })
+	link := regexp.MustCompile(`/setup/\S+`).FindString(out.String())
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  (demo-\S+)\s+\S+\s+password: (\S+)$`).FindAllStringSubmatch(out.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	if link == "" || len(passwords) != 9 {
+		t.Fatalf("serve printed:\n%s", out.String())
+	}
+
+	// First administrator: the setup link, then TOTP enrolment.
+	b := newBrowser(t, 1280, 900)
+	steps(t, b, "setup page", chromedp.Navigate(base+link), chromedp.WaitVisible(`#name`))
+	shot(t, b, dir, "gallery-setup-en")
+	steps(t, b, "setup page ar", chromedp.Navigate(base+link+"?lang=ar"), chromedp.WaitVisible(`#name`))
+	shot(t, b, dir, "gallery-setup-ar")
+	steps(t, b, "create first admin",
+		chromedp.SendKeys(`#name`, "root"),
+		chromedp.SendKeys(`#password`, "the first administrator's password"),
+		chromedp.SendKeys(`#password2`, "the first administrator's password"),
+		chromedp.Submit(`#name`),
+		chromedp.WaitVisible(`#totp-secret`),
+	)
+	shot(t, b, dir, "gallery-enrol-ar")
+	secret := strings.ReplaceAll(get(t, b, chromedp.Text(`#totp-secret`)), " ", "")
+	code, _ := totp.GenerateCode(secret, time.Now())
+	steps(t, b, "enrol", chromedp.SendKeys(`#code`, code), chromedp.Submit(`#code`), chromedp.WaitVisible(`.usermenu`))
+	steps(t, b, "sign out", chromedp.Click(`.usermenu button`), chromedp.WaitVisible(`#password`))
+	shot(t, b, dir, "gallery-login-ar")
+	steps(t, b, "to the code page",
+		chromedp.Navigate(base+"/login?lang=en"), chromedp.WaitVisible(`#org`),
+		chromedp.SendKeys(`#org`, "main"), chromedp.SendKeys(`#name`, "root"),
+		chromedp.SendKeys(`#password`, "the first administrator's password"), chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`#code`))
+	shot(t, b, dir, "gallery-totp-en")
+
+	type visit struct{ user, path, wait, name string }
+	visits := []visit{
+		{"demo-admin", "/", ".usermenu", "dashboard-admin"},
+		{"demo-admin", "/admin/users", "table.data", "users"},
+		{"demo-admin", "/admin/users/new", "#role", "user-new"},
+		{"demo-admin", "/login/step-up?next=/admin/users", "#password", "step-up"},
+		{"demo-supervisor", "/", ".usermenu", "dashboard-supervisor"},
+		{"demo-supervisor", "/returnees", "table.data", "returnees"},
+		{"demo-supervisor", "/returnees/new", "#alias", "returnee-new"},
+		{"demo-supervisor", "/no/such/page", "main", "not-found"},
+		{"demo-evaluator", "/", ".usermenu", "dashboard-evaluator"},
+		{"demo-auditor", "/audit", "table.audit", "audit"},
+	}
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		signedIn := map[string]context.Context{}
+		for _, v := range visits {
+			bctx, ok := signedIn[v.user]
+			if !ok {
+				bctx = newBrowser(t, size.w, size.h)
+				steps(t, bctx, "sign in "+v.user,
+					chromedp.Navigate(base+"/login?lang=en"), chromedp.WaitVisible(`#org`),
+					chromedp.SendKeys(`#org`, "demo"), chromedp.SendKeys(`#name`, v.user),
+					chromedp.SendKeys(`#password`, passwords[v.user]), chromedp.Submit(`#password`),
+					chromedp.WaitVisible(`.usermenu`))
+				signedIn[v.user] = bctx
+			}
+			for _, lang := range []string{"en", "ar"} {
+				sep := "?"
+				if strings.Contains(v.path, "?") {
+					sep = "&"
+				}
+				steps(t, bctx, v.name+" "+lang, chromedp.Navigate(base+v.path+sep+"lang="+lang), chromedp.WaitVisible(v.wait))
+				if banner := get(t, bctx, chromedp.Evaluate[int](`document.querySelectorAll(".demo-banner").length`)); banner != 1 {
+					t.Errorf("%s: demo banner shown %d times", v.name, banner)
+				}
+				shot(t, bctx, dir, "gallery-"+size.name+"-"+v.name+"-"+lang)
+			}
+		}
+		// The first returnee's page, with the identity revealed (fresh sign-in).
+		sup := signedIn["demo-supervisor"]
+		for _, lang := range []string{"en", "ar"} {
+			steps(t, sup, "returnee "+lang, chromedp.Navigate(base+"/returnees?lang="+lang), chromedp.Click(`table.data a`), chromedp.WaitVisible(`#reason`))
+			steps(t, sup, "reveal "+lang, chromedp.SendKeys(`#reason`, "Gallery screenshot of the page"),
+				chromedp.Click(`#identity-section button[type=submit]`), chromedp.WaitVisible(`.identity-panel`))
+			shot(t, sup, dir, "gallery-"+size.name+"-returnee-revealed-"+lang)
+		}
+	}
+	if m := a.Site.I18n.MissingKeys(); len(m) > 0 {
+		t.Errorf("pages looked up catalogue keys that do not exist: %v", m)
+	}
+}

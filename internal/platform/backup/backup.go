@@ -113,8 +113,7 @@ type trailer struct {
 // returns its manifest. w receives gzip data; the caller owns where it goes (prefer
 // WriteFile, which makes the file private and never leaves a half-written backup).
 func Write(ctx context.Context, db *store.DB, w io.Writer) (Manifest, error) {
-	// Asked before the snapshot: with SQLite the snapshot holds the only write
-	// connection, which SchemaVersion also needs. Migrations only run at start-up.
+	// Migrations only run at start-up, so the version cannot change under the snapshot.
 	current, _, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: read the schema version: %w", err)
@@ -171,22 +170,10 @@ func Write(ctx context.Context, db *store.DB, w io.Writer) (Manifest, error) {
 	return m, nil
 }
 
-// snapshot runs fn in one transaction that sees a single consistent state of the
-// database. PostgreSQL: REPEATABLE READ READ ONLY (one snapshot for every statement).
-// SQLite: the write transaction (BEGIN IMMEDIATE), because store exposes no read
-// transaction on its reader pool; it is consistent but makes other writers wait for
-// the backup to finish. A store.DB.ReadTx on the reader pool (a BEGIN there is a WAL
-// snapshot) would lift that.
+// snapshot runs fn in one read transaction that sees a single consistent state of
+// the database without making writers wait (store.DB.ReadTx).
 func snapshot(ctx context.Context, db *store.DB, fn func(q store.Querier) error) error {
-	return db.InTx(ctx, func(tx *store.Tx) error {
-		if db.Dialect() == store.Postgres {
-			// Must be the first statement of the transaction to take effect.
-			if _, err := tx.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"); err != nil {
-				return fmt.Errorf("start a snapshot: %w", err)
-			}
-		}
-		return fn(tx)
-	})
+	return db.ReadTx(ctx, fn)
 }
 
 // liveTables lists the tables of the database's schema (the current schema for

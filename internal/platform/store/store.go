@@ -277,3 +277,20 @@ func Millis(t time.Time) int64 { return t.UnixMilli() }
 
 // FromMillis is the inverse of Millis, in UTC.
 func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// ReadTx runs fn in one read-only transaction that sees a single consistent state of
+// the database, without holding up writers: on SQLite a transaction on the reader
+// pool (in WAL mode its first read fixes the snapshot), on PostgreSQL REPEATABLE
+// READ, READ ONLY. Backups use it.
+func (db *DB) ReadTx(ctx context.Context, fn func(q Querier) error) error {
+	var opts *sql.TxOptions
+	if db.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	stx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer stx.Rollback() // read-only: nothing to commit
+	return fn(querier{c: stx, dialect: db.dialect})
+}

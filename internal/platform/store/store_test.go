@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/store/storetest"
@@ -120,4 +121,49 @@ func TestSQLiteSettings(t *testing.T) {
 	if err == nil {
 		t.Error("a row referring to a missing tenant was accepted")
 	}
+}
+
+// TestReadTxIsASnapshotThatDoesNotBlockWriters: a write committed while a read
+// transaction is open is not seen by it, and is not held up by it.
+func TestReadTxIsASnapshotThatDoesNotBlockWriters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func(id string) error {
+			return db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, "INSERT INTO tenants (id, slug, name, created_at) VALUES (?, ?, ?, ?)", id, id, id, 1)
+				return err
+			})
+		}
+		if err := insert("before"); err != nil {
+			t.Fatal(err)
+		}
+		err := db.ReadTx(ctx, func(q store.Querier) error {
+			count := func() (n int) {
+				if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM tenants").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := count(); n != 1 {
+				t.Fatalf("snapshot sees %d tenants, want 1", n)
+			}
+			done := make(chan error, 1)
+			go func() { done <- insert("during") }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("write during a read transaction: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("a write waited for the read transaction")
+			}
+			if n := count(); n != 1 {
+				t.Errorf("snapshot sees %d tenants after a concurrent write, want still 1", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -22,7 +22,27 @@ type Returnee struct {
 	CreatedBy string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	Erased    bool      `json:"erased"`
+
+	HomeCommunity string   `json:"home_community"`
+	Languages     []string `json:"languages"`
+	ReturnedOn    string   `json:"returned_on"` // YYYY-MM-DD or ""
+	CaseWorkerID  string   `json:"case_worker_id"`
+	TeamID        string   `json:"team_id"`
+	Stage         Stage    `json:"stage"`
+	StageOn       string   `json:"stage_on"`
 }
+
+// Stage is where a person stands in the program's pipeline.
+type Stage string
+
+const (
+	StageIdentified     Stage = "identified"
+	StageApproached     Stage = "approached"
+	StageInConversation Stage = "in_conversation"
+	StageEnrolled       Stage = "enrolled"
+	StageDeclined       Stage = "declined"
+	StageWithdrawn      Stage = "withdrawn"
+)
 
 // Identity is the sealed part of a returnee: shown only after a reveal with a reason.
 type Identity struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/vault"
+	"inoculate/internal/returnees/caseref"
 )
 
 // Service is the returnees capability's API for handlers and other capabilities.
@@ -86,18 +88,63 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, requestID stri
 	return r, nil
 }
 
-const selectReturnee = `SELECT id, tenant_id, alias, created_by, created_at, erased_at FROM returnees`
+const selectReturnee = `SELECT id, tenant_id, alias, created_by, created_at, erased_at,
+	home_community, languages, returned_on, case_worker_id, team_id, stage, stage_on FROM returnees`
 
 func scanReturnee(row interface{ Scan(...any) error }) (Returnee, error) {
 	var r Returnee
 	var created int64
 	var erased sql.NullInt64
-	if err := row.Scan(&r.ID, &r.TenantID, &r.Alias, &r.CreatedBy, &created, &erased); err != nil {
+	var langs string
+	var worker, team sql.NullString
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Alias, &r.CreatedBy, &created, &erased,
+		&r.HomeCommunity, &langs, &r.ReturnedOn, &worker, &team, &r.Stage, &r.StageOn); err != nil {
 		return r, err
 	}
 	r.CreatedAt = store.FromMillis(created)
 	r.Erased = erased.Valid
+	r.Languages = splitList(langs)
+	r.CaseWorkerID, r.TeamID = worker.String, team.String
 	return r, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// Open implements caseref.Cases: the case if p may see it, else not found.
+func (s *Service) Open(ctx context.Context, p *authz.Principal, id string) (caseref.Case, error) {
+	r, err := s.Get(ctx, p.TenantID, id)
+	if err != nil {
+		return caseref.Case{}, err
+	}
+	if !s.mayView(ctx, p, r) {
+		return caseref.Case{}, errNotFound
+	}
+	return caseref.Case{ID: r.ID, TenantID: r.TenantID, Alias: r.Alias, Erased: r.Erased, CaseWorkerID: r.CaseWorkerID, TeamID: r.TeamID}, nil
+}
+
+var errNotFound = &errs.Error{Kind: errs.NotFound, MsgKey: "error.returnee_not_found", Msg: "no such returnee"}
+
+// mayView says whether p sees case r: case workers see their team's caseload only
+// (cases of a team they belong to, or assigned to them); every other role that
+// reaches a case page sees the tenant's.
+func (s *Service) mayView(ctx context.Context, p *authz.Principal, r Returnee) bool {
+	if p.Role != authz.CaseWorker {
+		return true
+	}
+	if r.CaseWorkerID == p.UserID || r.CreatedBy == p.UserID {
+		return true
+	}
+	if r.TeamID == "" {
+		return false
+	}
+	var n int
+	err := s.db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM team_members WHERE tenant_id = ? AND team_id = ? AND user_id = ?`, p.TenantID, r.TeamID, p.UserID).Scan(&n)
+	return err == nil && n > 0
 }
 
 // List returns the tenant's returnees by alias.

@@ -20,6 +20,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/i18n"
 	"inoculate/internal/platform/web/static"
+	"inoculate/internal/returnees/caseref"
 )
 
 //go:embed templates
@@ -391,3 +392,34 @@ func (p *Page) Field(name, typ string, required bool, hintKey string) FieldView 
 // Fresh reports whether the user signed in fully within the step-up window, so
 // step-up actions can be offered directly instead of via the step-up page.
 func (p *Page) Fresh() bool { return p.User != nil && p.User.FreshAuth(p.now) }
+
+// CaseHeaderView is what the "case-header" partial renders.
+type CaseHeaderView struct {
+	Page   *Page
+	Header caseref.Header
+	Tabs   []CaseTab
+}
+
+// CaseTab is one tab of a case.
+type CaseTab struct {
+	Path, Key string
+	Current   bool
+}
+
+// caseTabs are the parts of a case, in order; each capability serves its own path.
+var caseTabs = []struct {
+	tab  caseref.Tab
+	path string
+}{
+	{caseref.TabOverview, ""}, {caseref.TabLegal, "/legal"}, {caseref.TabConsent, "/consent"},
+	{caseref.TabAssessment, "/assessments"}, {caseref.TabSafety, "/safety"}, {caseref.TabFamily, "/family"},
+}
+
+// CaseHeader prepares the case title and tabs for the "case-header" partial.
+func (p *Page) CaseHeader(h caseref.Header) CaseHeaderView {
+	v := CaseHeaderView{Page: p, Header: h}
+	for _, t := range caseTabs {
+		v.Tabs = append(v.Tabs, CaseTab{Path: "/returnees/" + h.Case.ID + t.path, Key: "case.tab_" + string(t.tab), Current: t.tab == h.Tab})
+	}
+	return v
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,12 +21,17 @@ import (
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/events"
 	"inoculate/internal/platform/i18n"
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/platform/web/static"
 	"inoculate/internal/returnees"
+	"inoculate/internal/returnees/assessment"
+	"inoculate/internal/returnees/consent"
+	"inoculate/internal/returnees/family"
+	"inoculate/internal/returnees/legal"
 )
 
 // Config says where the data lives.
@@ -47,6 +53,11 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *auth.Service
 	Returnees *returnees.Service
+	Legal     *legal.Service
+	Consent   *consent.Service
+	Assess    *assessment.Service
+	Family    *family.Service
+	Events    *events.Bus
 	Site      *web.Site
 
 	names sync.Map // tenant/user id → user name, for lists and the audit log
@@ -113,9 +124,27 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	authCfg := auth.Config{Argon: cfg.Argon, Now: cfg.Now, EnsureTenantKey: keys.EnsureTenant}
 	authSvc := auth.New(db, v, log, keys.Secret("login-throttle"), authCfg)
 	a := &App{Config: cfg, DB: db, Keys: keys, Vault: v, Audit: log, Auth: authSvc,
-		Returnees: returnees.NewService(db, v, log)}
+		Returnees: returnees.NewService(db, v, log), Events: events.NewBus(db)}
+	// The parts of a case, each over the returnees service's Cases (tenancy and
+	// caseload checked in one place).
+	a.Legal = legal.NewService(db, v, log, nil)
+	a.Legal.SetUserNames(a.UserName)
+	a.Consent = consent.NewService(db, v, log, a.Events, a.Returnees)
+	a.Consent.AgreementOfficers = a.Legal.AgreementOfficers // who holds the legal fate never takes consent
+	a.Consent.UserName = a.UserName
+	a.Assess = assessment.NewService(db, v, log)
+	a.Assess.UserName = a.UserName
+	a.Family = family.NewService(db, v, log, authSvc)
+	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
+	a.Returnees.OnErase(a.Family.EraseCase)
+	a.Returnees.OnErase(a.Assess.EraseSealed)
 
-	bundle, err := i18n.Load()
+	bundle, err := i18n.Load(
+		i18n.Fragment{Name: "legal", FS: legal.Messages},
+		i18n.Fragment{Name: "consent", FS: consent.Messages},
+		i18n.Fragment{Name: "assessment", FS: assessment.Messages},
+		i18n.Fragment{Name: "family", FS: family.Messages},
+	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
 	}
@@ -141,7 +170,19 @@ func (a *App) register() error {
 	if err := dashboard.Register(site, a.DB, a.Auth, a.Returnees, a.Audit); err != nil {
 		return err
 	}
-	if err := returnees.Register(site, a.Returnees, a.UserName); err != nil {
+	if err := returnees.Register(site, a.Returnees, returnees.Deps{UserName: a.UserName, Staff: a.staff, Glance: a.glance}); err != nil {
+		return err
+	}
+	if err := legal.Register(site, a.Legal, a.Returnees); err != nil {
+		return err
+	}
+	if err := consent.Register(site, a.Consent, a.Returnees); err != nil {
+		return err
+	}
+	if err := assessment.Register(site, a.Assess, a.Returnees); err != nil {
+		return err
+	}
+	if err := family.Register(site, a.Family, a.Returnees); err != nil {
 		return err
 	}
 	if err := accounts.Register(site, a.Auth); err != nil {
@@ -170,6 +211,21 @@ func (a *App) UserName(tenantID, userID string) string {
 	}
 	a.names.Store(key, u.Name)
 	return u.Name
+}
+
+// staff lists the tenant's active users with one of the roles, for pickers.
+func (a *App) staff(ctx context.Context, tenantID string, roles ...authz.Role) ([]returnees.StaffMember, error) {
+	us, err := a.Auth.Users(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []returnees.StaffMember
+	for _, u := range us {
+		if !u.Disabled && slices.Contains(roles, u.Role) {
+			out = append(out, returnees.StaffMember{ID: u.ID, Name: u.Name, Role: u.Role})
+		}
+	}
+	return out, nil
 }
 
 func (a *App) health(w http.ResponseWriter, r *http.Request) error {

@@ -33,8 +33,10 @@ type fixture struct {
 	// victim and returnee per tenant key
 	victim   map[string]auth.User
 	returnee map[string]returnees.Returnee
-	sessions map[string]string // "A/role" → session token
-	tokens   map[string]string // "A/role" → API token
+	team     map[string]returnees.Team
+	pending  map[string]returnees.AccessRequest // a request waiting for a custodian
+	sessions map[string]string                  // "A/role" → session token
+	tokens   map[string]string                  // "A/role" → API token
 }
 
 const fixturePassword = "correct horse battery staple"
@@ -53,6 +55,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
+		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
 	cli := auth.Actor{UserID: "cli"}
 	for _, k := range []string{"A", "B"} {
@@ -82,6 +85,26 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 			t.Fatal(err)
 		}
 		f.returnee[k] = ret
+		sup := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][authz.Supervisor].ID, Role: authz.Supervisor, Stage: authz.StageFull}
+		if f.team[k], err = a.Returnees.CreateTeam(ctx, sup, "test", "Team "+k); err != nil {
+			t.Fatal(err)
+		}
+		// The liaison and the admin hold an approved access to the identity; another
+		// request waits for a custodian.
+		for _, r := range []authz.Role{authz.CommunityLiaison, authz.Admin} {
+			req := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][r].ID, Role: r, Stage: authz.StageFull}
+			ar, err := a.Returnees.RequestAccess(ctx, req, "test", ret.ID, "preparing the community forum together")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Returnees.DecideAccess(ctx, sup, "test", ar.ID, true, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vp := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][authz.CommunityLiaison].ID, Role: authz.CommunityLiaison, Stage: authz.StageFull}
+		if f.pending[k], err = a.Returnees.RequestAccess(ctx, vp, "test", ret.ID, "a second request, still waiting"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(f.srv.Close)

@@ -206,7 +206,7 @@ func TestStepUpAndImmediateRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := f.do("GET", "/returnees/"+own, "", "A", Supervisor, nil)
-	if res.status != 200 || !strings.Contains(res.body, "/login/step-up?next=/returnees/"+own) || strings.Contains(res.body, `name="reason"`) {
+	if res.status != 200 || !strings.Contains(res.body, "/login/step-up?next=/returnees/"+own) || strings.Contains(res.body, `action="/returnees/`+own+`/reveal"`) {
 		t.Errorf("stale session's returnee page should offer step-up, not the reveal form (status %d)", res.status)
 	}
 	res = f.do("POST", "/returnees/"+own+"/reveal", form("reason", "a reason that is long enough"), "A", Supervisor, nil)

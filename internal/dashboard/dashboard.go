@@ -57,10 +57,11 @@ func (h *Handlers) show(w http.ResponseWriter, r *http.Request) error {
 	page := h.site.NewPage(r, "", nil)
 	var tiles []tile
 	if page.Can(returnees.PermList) {
-		n, err := h.returnees.Count(ctx, p.TenantID)
+		list, err := h.returnees.ListFor(ctx, p)
 		if err != nil {
 			return err
 		}
+		n := len(list)
 		t := tile{Count: n, TitleKey: "returnees.title", Link: "/returnees", EmptyKey: "dashboard.empty_returnees"}
 		if page.Can(returnees.PermCreate) {
 			t.Action, t.ActionKey = "/returnees/new", "returnees.new"

@@ -56,6 +56,11 @@ type Identity struct {
 type NewReturnee struct {
 	Alias string
 	Identity
+	HomeCommunity string
+	Languages     []string
+	ReturnedOn    string // YYYY-MM-DD or ""
+	CaseWorkerID  string // "" assigns the case worker who records it
+	TeamID        string
 }
 
 // Reveal is one recorded reveal, as shown on the returnee's page.
@@ -104,7 +109,72 @@ func (in NewReturnee) normalize(now time.Time) (NewReturnee, error) {
 	if err := text("address", "field.address", in.Address, 0, maxAddress, true); err != nil {
 		return in, err
 	}
+	in.HomeCommunity = strings.TrimSpace(in.HomeCommunity)
+	if err := text("home_community", "field.home_community", in.HomeCommunity, 0, 120, false); err != nil {
+		return in, err
+	}
+	langs, err := ParseLanguages(in.Languages)
+	if err != nil {
+		return in, err
+	}
+	in.Languages = langs
+	if in.ReturnedOn = strings.TrimSpace(in.ReturnedOn); in.ReturnedOn != "" {
+		d, err := time.Parse(time.DateOnly, in.ReturnedOn)
+		if err != nil || d.After(now) || d.Year() < 2000 {
+			return in, &errs.Error{Kind: errs.Invalid, Field: "returned_on", MsgKey: "error.invalid_date", Args: []any{"field.returned_on"}, Msg: "date of return must be a past date like 2019-03-21"}
+		}
+	}
 	return in, nil
+}
+
+// ParseLanguages normalises language tags ("AR", " ar-eg ") to lower-case BCP 47
+// tags, drops duplicates, and refuses anything that is not a tag.
+func ParseLanguages(in []string) ([]string, error) {
+	var out []string
+	for _, raw := range in {
+		for _, t := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+			t = strings.ToLower(t)
+			if !isLanguageTag(t) {
+				return nil, &errs.Error{Kind: errs.Invalid, Field: "languages", MsgKey: "error.language", Args: []any{t}, Msg: "not a language code: " + t}
+			}
+			if !slicesContains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	if len(out) > 12 {
+		return nil, &errs.Error{Kind: errs.Invalid, Field: "languages", MsgKey: "error.too_many_languages", Msg: "at most 12 languages"}
+	}
+	return out, nil
+}
+
+// isLanguageTag accepts a primary subtag of 2–3 letters and up to three subtags of
+// 2–8 letters or digits: enough for "ar", "ar-eg", "ckb", "zh-hant-tw".
+func isLanguageTag(t string) bool {
+	parts := strings.Split(t, "-")
+	if len(parts) > 4 || len(parts[0]) < 2 || len(parts[0]) > 3 {
+		return false
+	}
+	for i, p := range parts {
+		if (i > 0 && (len(p) < 2 || len(p) > 8)) || p == "" {
+			return false
+		}
+		for _, r := range p {
+			if !(r >= 'a' && r <= 'z') && !(i > 0 && r >= '0' && r <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // text checks a free-text field: length in characters, valid UTF-8, no control

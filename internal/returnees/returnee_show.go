@@ -4,17 +4,31 @@ import (
 	"net/http"
 
 	"inoculate/internal/platform/web"
+	"inoculate/internal/returnees/caseref"
 )
 
-// showData is what the returnee page shows. Identity is set only in the response to
+// showData is what the case overview shows. Identity is set only in the response to
 // a reveal, to the person who revealed it.
 type showData struct {
-	Returnee  Returnee
-	Identity  *Identity
-	Reveals   []revealRow
-	CanReveal bool
-	CanErase  bool
-	Reason    string
+	Header     caseref.Header
+	Returnee   Returnee
+	CaseWorker string
+	Team       string
+	Identity   *Identity
+	Reveals    []revealRow
+	Moves      []moveRow
+	Next       []Stage
+	Stages     []Stage
+	Glance     *Glance
+	Pending    *ErasureRequest
+	PendingBy  string
+	Requests   []AccessRequest
+	Intake     intakeData
+	CanReveal  bool
+	CanErase   bool
+	CanMove    bool
+	CanAssign  bool
+	Reason     string
 }
 
 type revealRow struct {
@@ -22,20 +36,80 @@ type revealRow struct {
 	Reveal
 }
 
+type moveRow struct {
+	User string
+	Move
+}
+
 func (h *Handlers) showData(r *http.Request, page *web.Page, id string) (*showData, error) {
-	p := web.Principal(r)
-	ret, err := h.svc.Get(r.Context(), p.TenantID, id)
+	ctx, p := r.Context(), web.Principal(r)
+	c, err := h.svc.Open(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	d := &showData{Returnee: ret, CanReveal: page.Can(PermReveal) && !ret.Erased, CanErase: page.Can(PermErase) && !ret.Erased}
+	ret, err := h.svc.Get(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &showData{Header: caseref.Header{Case: c, Tab: caseref.TabOverview}, Returnee: ret,
+		CanReveal: page.Can(PermReveal) && !ret.Erased, CanErase: page.Can(PermErase) && !ret.Erased,
+		CanMove: page.Can(PermMove) && !ret.Erased, CanAssign: page.Can(PermAssign), Stages: Stages}
+	if ret.CaseWorkerID != "" {
+		d.CaseWorker = h.deps.UserName(p.TenantID, ret.CaseWorkerID)
+	}
+	teams, err := h.svc.Teams(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range teams {
+		if t.ID == ret.TeamID {
+			d.Team = t.Name
+		}
+	}
+	if d.CanAssign {
+		if d.Intake, err = h.intakeData(r); err != nil {
+			return nil, err
+		}
+	}
+	if d.CanMove {
+		d.Next = NextStages(ret.Stage)
+	}
 	if d.CanReveal || d.CanErase {
-		revs, err := h.svc.Reveals(r.Context(), p.TenantID, id)
+		revs, err := h.svc.Reveals(ctx, p.TenantID, id)
 		if err != nil {
 			return nil, err
 		}
 		for _, rv := range revs {
-			d.Reveals = append(d.Reveals, revealRow{User: h.UserName(p.TenantID, rv.UserID), Reveal: rv})
+			d.Reveals = append(d.Reveals, revealRow{User: h.deps.UserName(p.TenantID, rv.UserID), Reveal: rv})
+		}
+	}
+	if d.CanMove || d.CanReveal {
+		moves, err := h.svc.Moves(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range moves {
+			d.Moves = append(d.Moves, moveRow{User: h.deps.UserName(p.TenantID, m.UserID), Move: m})
+		}
+	}
+	if h.deps.Glance != nil {
+		g, err := h.deps.Glance(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		d.Glance = &g
+	}
+	if d.CanErase {
+		if d.Pending, err = h.svc.PendingErasure(ctx, p.TenantID, id); err != nil {
+			return nil, err
+		}
+		if d.Pending != nil {
+			d.PendingBy = h.deps.UserName(p.TenantID, d.Pending.RequestedBy)
+		}
+	}
+	if page.Can(PermCustody) {
+		if d.Requests, err = h.svc.AccessRequests(ctx, p, id); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
@@ -52,7 +126,11 @@ func (h *Handlers) show(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
-	ret, err := h.svc.Get(r.Context(), web.Principal(r).TenantID, r.PathValue("id"))
+	p := web.Principal(r)
+	if _, err := h.svc.Open(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	ret, err := h.svc.Get(r.Context(), p.TenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -19,16 +19,20 @@ import (
 
 // Service is the returnees capability's API for handlers and other capabilities.
 type Service struct {
-	db    *store.DB
-	vault *vault.Vault
-	audit *audit.Log
-	now   func() time.Time
+	db      *store.DB
+	vault   *vault.Vault
+	audit   *audit.Log
+	now     func() time.Time
+	onErase []func(ctx context.Context, tx *store.Tx, tenantID, returneeID string) error
 }
 
 // NewService returns the service.
 func NewService(db *store.DB, v *vault.Vault, a *audit.Log) *Service {
 	return &Service{db: db, vault: v, audit: a, now: time.Now}
 }
+
+// SetClock replaces the service's clock, for tests of expiry.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // identityColumns are the sealed columns, in the order of Identity's fields.
 var identityColumns = []string{"legal_name", "birth_date", "phone", "address"}
@@ -57,8 +61,15 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, requestID stri
 	if err != nil {
 		return Returnee{}, errs.Wrap(err, "returnees: new id")
 	}
-	r := Returnee{ID: id.String(), TenantID: p.TenantID, Alias: in.Alias, CreatedBy: p.UserID, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	r := Returnee{ID: id.String(), TenantID: p.TenantID, Alias: in.Alias, CreatedBy: p.UserID, CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+		HomeCommunity: in.HomeCommunity, Languages: in.Languages, ReturnedOn: in.ReturnedOn, CaseWorkerID: in.CaseWorkerID, TeamID: in.TeamID, Stage: StageIdentified}
+	if r.CaseWorkerID == "" && p.Role == authz.CaseWorker {
+		r.CaseWorkerID = p.UserID
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := checkAssignment(ctx, tx, r.TenantID, r.CaseWorkerID, r.TeamID); err != nil {
+			return err
+		}
 		sealed := make([][]byte, len(identityColumns))
 		for i, f := range fields(&in.Identity) {
 			if *f == "" {
@@ -70,9 +81,11 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, requestID stri
 			}
 			sealed[i] = ct
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO returnees (id, tenant_id, alias, legal_name, birth_date, phone, address, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.TenantID, r.Alias, sealed[0], sealed[1], sealed[2], sealed[3], r.CreatedBy, store.Millis(r.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO returnees (id, tenant_id, alias, legal_name, birth_date, phone, address, created_by, created_at,
+			home_community, languages, returned_on, case_worker_id, team_id, stage, stage_on)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.TenantID, r.Alias, sealed[0], sealed[1], sealed[2], sealed[3], r.CreatedBy, store.Millis(r.CreatedAt),
+			r.HomeCommunity, strings.Join(r.Languages, ","), r.ReturnedOn, nullable(r.CaseWorkerID), nullable(r.TeamID), r.Stage, r.CreatedAt.Format(time.DateOnly))
 		if store.IsUniqueViolation(err) {
 			return &errs.Error{Kind: errs.Conflict, Field: "alias", MsgKey: "error.alias_taken", Msg: "another returnee already has this alias"}
 		}
@@ -196,10 +209,17 @@ func (s *Service) Reveal(ctx context.Context, p *authz.Principal, requestID, id,
 		err := tx.QueryRow(ctx, `SELECT legal_name, birth_date, phone, address, erased_at FROM returnees WHERE tenant_id = ? AND id = ?`,
 			p.TenantID, id).Scan(&sealed[0], &sealed[1], &sealed[2], &sealed[3], &erased)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &errs.Error{Kind: errs.NotFound, MsgKey: "error.returnee_not_found", Msg: "no such returnee"}
+			return errNotFound
 		}
 		if err != nil {
 			return errs.Wrap(err, "returnees: read sealed identity")
+		}
+		r, err := scanReturnee(tx.QueryRow(ctx, selectReturnee+` WHERE tenant_id = ? AND id = ?`, p.TenantID, id))
+		if err != nil {
+			return errs.Wrap(err, "returnees: read case")
+		}
+		if err := s.mayReveal(ctx, tx, p, r); err != nil {
+			return err
 		}
 		if erased.Valid {
 			return &errs.Error{Kind: errs.Conflict, MsgKey: "error.returnee_erased", Msg: "this returnee's identity was erased and can never be read again"}
@@ -232,6 +252,12 @@ func (s *Service) Reveal(ctx context.Context, p *authz.Principal, requestID, id,
 		}
 		return nil
 	})
+	if errs.Is(err, errs.Forbidden) {
+		// A refused reveal is itself worth knowing about: it goes into the log too.
+		if aerr := s.audit.Record(ctx, entry(p, requestID, "returnee.reveal", id, "denied")); aerr != nil {
+			return Identity{}, aerr
+		}
+	}
 	if err != nil {
 		return Identity{}, err
 	}
@@ -260,27 +286,49 @@ func (s *Service) Reveals(ctx context.Context, tenantID, id string) ([]Reveal, e
 
 // Erase destroys the returnee's data key (crypto-shredding: every copy of every
 // sealed field, backups included, becomes unreadable) and clears the sealed columns.
-// The alias stays, marked erased, so the program's records still add up.
+// The alias stays, marked erased, so the program's records still add up. Pages and
+// the API reach it only through the two-person ApproveErasure.
 func (s *Service) Erase(ctx context.Context, p *authz.Principal, requestID, id string) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE returnees SET legal_name = NULL, birth_date = NULL, phone = NULL, address = NULL, erased_at = ?
-			WHERE tenant_id = ? AND id = ? AND erased_at IS NULL`, store.Millis(s.now()), p.TenantID, id)
-		if err != nil {
-			return errs.Wrap(err, "returnees: erase")
+	return s.db.InTx(ctx, func(tx *store.Tx) error { return s.erase(ctx, tx, p, requestID, id) })
+}
+
+func (s *Service) erase(ctx context.Context, tx *store.Tx, p *authz.Principal, requestID, id string) error {
+	res, err := tx.Exec(ctx, `UPDATE returnees SET legal_name = NULL, birth_date = NULL, phone = NULL, address = NULL, erased_at = ?
+		WHERE tenant_id = ? AND id = ? AND erased_at IS NULL`, store.Millis(s.now()), p.TenantID, id)
+	if err != nil {
+		return errs.Wrap(err, "returnees: erase")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Get(ctx, p.TenantID, id); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := s.Get(ctx, p.TenantID, id); err != nil {
-				return err
-			}
-			return &errs.Error{Kind: errs.Conflict, MsgKey: "error.returnee_erased", Msg: "already erased"}
+		return &errs.Error{Kind: errs.Conflict, MsgKey: "error.returnee_erased", Msg: "already erased"}
+	}
+	// Sealed free text about the person goes too: the key is destroyed below, and
+	// empty columns leave nothing for anyone who later finds that key.
+	for _, q := range []string{
+		`UPDATE identity_reveals SET reason = ? WHERE tenant_id = ? AND returnee_id = ?`,
+		`UPDATE pipeline_moves SET reason = ? WHERE tenant_id = ? AND returnee_id = ?`,
+		`UPDATE identity_access_requests SET reason = ? WHERE tenant_id = ? AND returnee_id = ?`,
+	} {
+		if _, err := tx.Exec(ctx, q, []byte{}, p.TenantID, id); err != nil {
+			return errs.Wrap(err, "returnees: clear sealed text")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE identity_reveals SET reason = ? WHERE tenant_id = ? AND returnee_id = ?`, []byte{}, p.TenantID, id); err != nil {
-			return errs.Wrap(err, "returnees: clear reveal reasons")
+	}
+	for _, hook := range s.onErase {
+		if err := hook(ctx, tx, p.TenantID, id); err != nil {
+			return errs.Wrap(err, "returnees: erase the case's parts")
 		}
-		if err := s.vault.Shred(ctx, tx, p.TenantID, id); err != nil {
-			return errs.Wrap(err, "returnees: shred data key")
-		}
-		_, err = s.audit.Append(ctx, tx, entry(p, requestID, "returnee.erase", id, "ok"))
-		return err
-	})
+	}
+	if err := s.vault.Shred(ctx, tx, p.TenantID, id); err != nil {
+		return errs.Wrap(err, "returnees: shred data key")
+	}
+	_, err = s.audit.Append(ctx, tx, entry(p, requestID, "returnee.erase", id, "ok"))
+	return err
+}
+
+// OnErase registers a part of the case (screening, consent, family…) that clears its
+// own sealed columns in the erasure's transaction, before the key is destroyed.
+func (s *Service) OnErase(fn func(ctx context.Context, tx *store.Tx, tenantID, returneeID string) error) {
+	s.onErase = append(s.onErase, fn)
 }

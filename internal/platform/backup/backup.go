@@ -48,7 +48,15 @@ import (
 )
 
 // Tables lists, in restore order (parents before children), every table a backup holds.
-var Tables = []string{"tenants", "users", "api_tokens", "data_keys", "audit_entries", "audit_head", "audit_checkpoints", "returnees", "identity_reveals"}
+var Tables = []string{
+	"tenants", "users", "api_tokens", "data_keys", "audit_entries", "audit_head", "audit_checkpoints",
+	"teams", "team_members", "returnees", "identity_reveals", "pipeline_moves", "identity_access_requests", "erasure_requests",
+	"legal_screenings", "legal_offences", "legal_referrals", "legal_agreements", "legal_obligations",
+	"legal_agreement_events", "legal_signatures", "legal_documents",
+	"consent_versions", "events",
+	"assessments", "assessment_settings", "safety_plans", "wellbeing_checkins", "wellbeing_dues",
+	"relatives", "relative_versions", "family_reveals", "mentor_assignments", "milestones",
+}
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table
 // of the live schema must be in Tables or here: Write refuses otherwise, so a new

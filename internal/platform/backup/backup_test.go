@@ -69,7 +69,10 @@ func TestRoundTrip(t *testing.T) {
 				src := openDialect(t, from)
 				dst := openDialect(t, to)
 				fill(t, src)
-				for _, table := range Tables {
+				// The platform's own tables are filled here by hand, with awkward values;
+				// the capabilities' tables are filled through their real services by
+				// internal/app's backup round-trip test, which also fails on an empty one.
+				for _, table := range fixtureTables {
 					if len(dump(t, src, table)) == 0 {
 						t.Fatalf("the fixture leaves table %s empty: fill every table", table)
 					}

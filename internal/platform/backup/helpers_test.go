@@ -52,6 +52,9 @@ func mustExec(t testing.TB, q store.Querier, query string, args ...any) {
 
 // fill puts rows into every table of the schema, skipped ones included, inserting
 // directly with SQL. Booleans are Go bools: SQLite stores them as 0/1.
+// fixtureTables are the tables fill writes.
+var fixtureTables = []string{"tenants", "users", "api_tokens", "data_keys", "audit_entries", "audit_head", "audit_checkpoints", "returnees", "identity_reveals"}
+
 func fill(t testing.TB, db *store.DB) {
 	t.Helper()
 	err := db.InTx(context.Background(), func(tx *store.Tx) error {

@@ -68,10 +68,21 @@ const maxMissing = 1000
 // well-formed JSON, has a badly named or duplicated key, when a key of one language
 // is missing in another, when placeholders differ between languages, or when a plural
 // message lacks a category its language needs (or has one it does not know).
-func Load() (*Bundle, error) { return loadFS(catalogFS, "catalog") }
+//
+// Each fragment adds a capability's own messages: its fsys holds "i18n.<lang>.json"
+// for every supported language. A key defined twice, in the shared catalogues or in
+// two fragments, is an error: each message has one home.
+func Load(fragments ...Fragment) (*Bundle, error) { return loadFS(catalogFS, "catalog", fragments...) }
 
-// loadFS loads "<dir>/<lang>.json" for every supported language from fsys.
-func loadFS(fsys fs.FS, dir string) (*Bundle, error) {
+// Fragment is a capability's catalogue files.
+type Fragment struct {
+	Name string // the capability, for error messages
+	FS   fs.FS  // holds i18n.en.json, i18n.ar.json…
+}
+
+// loadFS loads "<dir>/<lang>.json" for every supported language from fsys, then the
+// fragments.
+func loadFS(fsys fs.FS, dir string, fragments ...Fragment) (*Bundle, error) {
 	cats := make(map[string]catalog, len(supported))
 	var errs []error
 	for _, lang := range supported {
@@ -83,6 +94,29 @@ func loadFS(fsys fs.FS, dir string) (*Bundle, error) {
 		c, err := parseCatalog(data)
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		from := map[string]string{}
+		for _, f := range fragments {
+			fname := "i18n." + lang + ".json"
+			fdata, err := fs.ReadFile(f.FS, fname)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: read %s: %w", f.Name, fname, err)
+			}
+			fc, err := parseCatalog(fdata)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s/%s: %w", f.Name, fname, err)
+			}
+			for k, m := range fc {
+				if _, dup := c[k]; dup {
+					where := from[k]
+					if where == "" {
+						where = "the shared catalogue"
+					}
+					errs = append(errs, fmt.Errorf("%s: key %q of %s is already defined in %s", lang, k, f.Name, where))
+					continue
+				}
+				c[k], from[k] = m, f.Name
+			}
 		}
 		errs = append(errs, checkCatalog(lang, c)...)
 		cats[lang] = c

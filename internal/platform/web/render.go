@@ -64,14 +64,31 @@ func NewTemplates(a *static.Assets) (*Templates, error) {
 }
 
 // Add parses every *.html file in dir of fsys as a page named "<prefix>/<file>",
-// e.g. Add("returnees", fsys, "templates") gives "returnees/list.html".
+// e.g. Add("returnees", fsys, "templates") gives "returnees/list.html". Files whose
+// name starts with "_" are partials shared by that capability's pages.
 func (t *Templates) Add(prefix string, fsys fs.FS, dir string) error {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {
 		return err
 	}
+	partials, err := fs.Glob(fsys, path.Join(dir, "_*.html"))
+	if err != nil {
+		return err
+	}
+	base := t.base
+	if len(partials) > 0 {
+		if base, err = t.base.Clone(); err != nil {
+			return err
+		}
+		if base, err = base.ParseFS(fsys, partials...); err != nil {
+			return fmt.Errorf("web: parse %s partials: %w", prefix, err)
+		}
+	}
 	for _, f := range files {
-		clone, err := t.base.Clone()
+		if strings.HasPrefix(path.Base(f), "_") {
+			continue
+		}
+		clone, err := base.Clone()
 		if err != nil {
 			return err
 		}
@@ -114,6 +131,19 @@ type Page struct {
 
 // T translates key in the page's language.
 func (p *Page) T(key string, args ...any) string { return p.L.T(key, args...) }
+
+// TA translates key with arguments given as a slice (from data, such as a summary
+// line); arguments that are catalogue keys of the form "x.y" are translated too.
+func (p *Page) TA(key string, args []any) string {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok && strings.Contains(s, ".") && !strings.Contains(s, " ") && p.L.Has(s) {
+			a = p.L.T(s)
+		}
+		out[i] = a
+	}
+	return p.L.T(key, out...)
+}
 
 // N translates a plural message for count n.
 func (p *Page) N(key string, n int, args ...any) string { return p.L.N(key, n, args...) }

@@ -51,6 +51,28 @@ type Site struct {
 	api     *http.ServeMux
 	routes  []Route
 	nav     []NavItem
+	// bodyLimits raises the body limit of a few routes (uploads) above the default.
+	bodyLimits map[string]int64
+}
+
+// SetBodyLimit lets the route pattern (as registered) receive bodies up to n bytes,
+// instead of MaxFormBytes / MaxJSONBytes: for uploads, which check their own content.
+func (s *Site) SetBodyLimit(pattern string, n int64) {
+	if s.bodyLimits == nil {
+		s.bodyLimits = map[string]int64{}
+	}
+	s.bodyLimits[pattern] = n
+}
+
+// limitBody caps the request body: the route's own limit if it has one, else def.
+func (s *Site) limitBody(w http.ResponseWriter, r *http.Request, mux *http.ServeMux, def int64) {
+	n := def
+	if _, pattern := mux.Handler(r); pattern != "" {
+		if l, ok := s.bodyLimits[pattern]; ok {
+			n = l
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, n)
 }
 
 // NewSite returns a site with empty browser and API muxes.
@@ -144,7 +166,7 @@ func CSP(nonce string) string {
 
 func (s *Site) browserMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+		s.limitBody(w, r, s.browser, MaxFormBytes)
 		lang := s.negotiate(w, r)
 		ctx := context.WithValue(r.Context(), langKey{}, lang)
 		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
@@ -162,7 +184,7 @@ func (s *Site) browserMiddleware(next http.Handler) http.Handler {
 
 func (s *Site) apiMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBytes)
+		s.limitBody(w, r, s.api, MaxJSONBytes)
 		ctx := context.WithValue(r.Context(), langKey{}, i18n.Negotiate(r.URL.Query().Get("lang"), "", r.Header.Get("Accept-Language")))
 		ctx = context.WithValue(ctx, apiKey{}, true)
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && tok != "" {

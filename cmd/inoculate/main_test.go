@@ -201,8 +201,8 @@ func TestServeFirstRunPrintsURLAndSetupLinkAndDemoPasswords(t *testing.T) {
 	if url == nil || link == nil {
 		t.Fatalf("no URL or setup link in:\n%s", text)
 	}
-	if n := len(regexp.MustCompile(`(?m)^  demo-\S+\s+\S+\s+password: \S{20,}$`).FindAllString(text, -1)); n != 9 {
-		t.Errorf("%d demo users printed, want one per role (9):\n%s", n, text)
+	if n := len(regexp.MustCompile(`(?m)^  demo-\S+\s+\S+\s+password: \S{20,}$`).FindAllString(text, -1)); n != 11 {
+		t.Errorf("%d demo users printed, want one per role and a second legal officer and supervisor (11):\n%s", n, text)
 	}
 	res, err := http.Get(link[1])
 	if err != nil || res.StatusCode != 200 {

@@ -59,7 +59,7 @@ func TestPageGallery(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^  (demo-\S+)\s+\S+\s+password: (\S+)$`).FindAllStringSubmatch(out.String(), -1) {
 		passwords[m[1]] = m[2]
 	}
-	if link == "" || len(passwords) != 9 {
+	if link == "" || len(passwords) != 11 {
 		t.Fatalf("serve printed:\n%s", out.String())
 	}
 

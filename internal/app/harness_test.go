@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"inoculate/internal/app"
 	"inoculate/internal/platform/audit"
@@ -18,6 +19,8 @@ import (
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/returnees"
+	"inoculate/internal/returnees/assessment"
+	"inoculate/internal/returnees/legal"
 )
 
 // fixture is a running server over one store with two tenants, A and B, each with a
@@ -197,3 +200,11 @@ func form(kv ...string) string {
 }
 
 func auditFilter(action string) audit.Filter { return audit.Filter{Limit: 10, Action: action} }
+
+func timeNow() time.Time { return time.Now() }
+
+func legalYes() legal.ScreeningInput {
+	return legal.ScreeningInput{CapitalCrime: legal.FindingYes, Offences: []legal.Offence{{Description: "fictional"}}, ReferralAuthority: "Fictional prosecutor"}
+}
+
+func assessmentHigh() assessment.Level { return assessment.LevelHigh }

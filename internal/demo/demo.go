@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"time"
 
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -36,9 +37,17 @@ var people = []returnees.NewReturnee{
 	{Alias: "Harbour", Identity: returnees.Identity{LegalName: "شخص وهمي ثالث (تجريبي)", BirthDate: "1993-07-30", Phone: "+00 555 0103", Address: "٣ شارع المثال، لا مكان (وهمي)"}},
 }
 
+// extraUsers are second holders of a role, so the two-person rules (signing an
+// agreement, erasure) can be tried.
+var extraUsers = []struct {
+	key  string
+	role authz.Role
+}{{"legal_officer_b", authz.LegalOfficer}, {"supervisor_b", authz.Supervisor}}
+
 // Load creates the demo tenant if missing, its users (one per role, named after the
-// role) with new passwords, and the fictional returnees.
-func Load(ctx context.Context, a *auth.Service, r *returnees.Service) (Credentials, error) {
+// role, and a second legal officer and supervisor) with new passwords, and the
+// fictional returnees, the first of them worked all the way to "cleared to speak".
+func Load(ctx context.Context, a *auth.Service, r *returnees.Service, parts Parts) (Credentials, error) {
 	sys := auth.Actor{UserID: "system"}
 	t, err := a.TenantBySlug(ctx, TenantSlug)
 	if errs.Is(err, errs.NotFound) {
@@ -51,10 +60,21 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service) (Credentia
 		return Credentials{}, fmt.Errorf("a tenant %q exists and is not a demo tenant: refusing to put demo users in it", TenantSlug)
 	}
 	creds := Credentials{TenantSlug: t.Slug}
-	var caseWorker auth.User
+	by := map[string]*authz.Principal{}
+	type want struct {
+		key  string
+		role authz.Role
+	}
+	var wants []want
 	for _, role := range authz.Roles {
-		name := string(role)
-		name = "demo-" + replaceUnderscore(name)
+		wants = append(wants, want{string(role), role})
+	}
+	for _, x := range extraUsers {
+		wants = append(wants, want{x.key, x.role})
+	}
+	for _, w := range wants {
+		role := w.role
+		name := "demo-" + replaceUnderscore(w.key)
 		password := rand.Text()
 		u, err := a.UserByName(ctx, t.ID, name)
 		switch {
@@ -66,9 +86,7 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service) (Credentia
 		if err != nil {
 			return Credentials{}, fmt.Errorf("demo user %s: %w", name, err)
 		}
-		if role == authz.CaseWorker {
-			caseWorker = u
-		}
+		by[w.key] = &authz.Principal{TenantID: t.ID, UserID: u.ID, UserName: u.Name, Role: role, Stage: authz.StageFull, AuthAt: time.Now()}
 		creds.Users = append(creds.Users, Credential{Name: name, Role: string(role), Password: password})
 	}
 	n, err := r.Count(ctx, t.ID)
@@ -76,11 +94,19 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service) (Credentia
 		return Credentials{}, err
 	}
 	if n == 0 {
-		p := &authz.Principal{TenantID: t.ID, UserID: caseWorker.ID, Role: authz.CaseWorker, Stage: authz.StageFull}
+		var ids []string
 		for _, person := range people {
-			if _, err := r.Create(ctx, p, "demo", person); err != nil {
+			ret, err := r.Create(ctx, by["case_worker"], "demo", person)
+			if err != nil {
 				return Credentials{}, fmt.Errorf("demo returnee %s: %w", person.Alias, err)
 			}
+			ids = append(ids, ret.ID)
+		}
+		if err := workCase(ctx, r, parts, by, ids[0]); err != nil {
+			return Credentials{}, err
+		}
+		if err := contrastCases(ctx, r, parts, by, ids[1], ids[2]); err != nil {
+			return Credentials{}, err
 		}
 	}
 	return creds, nil

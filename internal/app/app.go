@@ -29,6 +29,7 @@ import (
 	"inoculate/internal/platform/web/static"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
+	"inoculate/internal/returnees/caseref"
 	"inoculate/internal/returnees/consent"
 	"inoculate/internal/returnees/family"
 	"inoculate/internal/returnees/legal"
@@ -185,6 +186,12 @@ func (a *App) register() error {
 	if err := family.Register(site, a.Family, a.Returnees); err != nil {
 		return err
 	}
+	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)
+	site.SetCaseTabPerm(caseref.TabLegal, legal.PermRead)
+	site.SetCaseTabPerm(caseref.TabConsent, consent.PermRead)
+	site.SetCaseTabPerm(caseref.TabAssessment, assessment.PermCleared)
+	site.SetCaseTabPerm(caseref.TabSafety, assessment.PermSafetyRead)
+	site.SetCaseTabPerm(caseref.TabFamily, family.PermRead)
 	if err := accounts.Register(site, a.Auth); err != nil {
 		return err
 	}

@@ -89,8 +89,26 @@ func TestPageGallery(t *testing.T) {
 		chromedp.WaitVisible(`#code`))
 	shot(t, b, dir, "gallery-totp-en")
 
+	ten, err := a.Auth.TenantBySlug(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, _ := a.Returnees.List(ctx, ten.ID)
+	worked := "/returnees/" + people[0].ID // Cedar, worked through every part
+	withdrew := "/returnees/" + people[1].ID
 	type visit struct{ user, path, wait, name string }
 	visits := []visit{
+		{"demo-supervisor", worked, "section.glance", "case-overview"},
+		{"demo-supervisor", withdrew, "section.glance", "case-overview-withdrawn"},
+		{"demo-legal-officer", worked + "/legal", "main", "case-legal"},
+		{"demo-case-worker", worked + "/consent", "main", "case-consent"},
+		{"demo-case-worker", worked + "/assessments", ".clearance", "case-assessments"},
+		{"demo-safety-officer", worked + "/safety", "main", "case-safety"},
+		{"demo-case-worker", worked + "/family", "main", "case-family"},
+		{"demo-community-liaison", worked + "/family", "main", "case-family-liaison"},
+		{"demo-community-liaison", worked + "/access", "main", "access-request"},
+		{"demo-supervisor", "/custody", "main", "custody"},
+		{"demo-supervisor", "/teams", "main", "teams"},
 		{"demo-admin", "/", ".usermenu", "dashboard-admin"},
 		{"demo-admin", "/admin/users", "table.data", "users"},
 		{"demo-admin", "/admin/users/new", "#role", "user-new"},

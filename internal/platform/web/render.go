@@ -125,8 +125,9 @@ type Page struct {
 	// Errors maps form field names to messages, for forms re-shown after bad input.
 	Errors map[string]string
 	Form   url.Values
-	nav    []NavItem
-	now    time.Time
+	nav      []NavItem
+	now      time.Time
+	tabPerms map[caseref.Tab]authz.Permission
 }
 
 // T translates key in the page's language.
@@ -137,8 +138,13 @@ func (p *Page) T(key string, args ...any) string { return p.L.T(key, args...) }
 func (p *Page) TA(key string, args []any) string {
 	out := make([]any, len(args))
 	for i, a := range args {
-		if s, ok := a.(string); ok && strings.Contains(s, ".") && !strings.Contains(s, " ") && p.L.Has(s) {
-			a = p.L.T(s)
+		switch v := a.(type) {
+		case string:
+			if strings.Contains(v, ".") && !strings.Contains(v, " ") && p.L.Has(v) {
+				a = p.L.T(v)
+			}
+		case time.Time:
+			a = p.L.Date(v) // dates in the reader's language, not Go's default format
 		}
 		out[i] = a
 	}
@@ -179,7 +185,7 @@ func (s *Site) NewPage(r *http.Request, title string, data any) *Page {
 	p := &Page{
 		L: s.I18n.For(Lang(r.Context())), Nonce: Nonce(r.Context()), User: Principal(r),
 		Demo: s.Demo, Path: r.URL.Path, Query: r.URL.Query(), Title: title, Data: data,
-		nav: s.nav, FlashKind: "success", now: s.now(),
+		nav: s.nav, FlashKind: "success", now: s.now(), tabPerms: s.caseTabPerms,
 	}
 	p.Flash = p.flashText(r.URL.Query().Get("flash"))
 	return p
@@ -449,6 +455,12 @@ var caseTabs = []struct {
 func (p *Page) CaseHeader(h caseref.Header) CaseHeaderView {
 	v := CaseHeaderView{Page: p, Header: h}
 	for _, t := range caseTabs {
+		// Only the parts this user may open: a tab that answers 403 is a dead end.
+		if perm, ok := p.tabPerms[t.tab]; ok && t.tab != h.Tab {
+			if d := authz.Check(perm, p.User, p.now); d == authz.Denied || d == authz.NeedSignIn {
+				continue
+			}
+		}
 		v.Tabs = append(v.Tabs, CaseTab{Path: "/returnees/" + h.Case.ID + t.path, Key: "case.tab_" + string(t.tab), Current: t.tab == h.Tab})
 	}
 	return v

@@ -14,6 +14,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/i18n"
 	"inoculate/internal/platform/web/static"
+	"inoculate/internal/returnees/caseref"
 )
 
 // SessionCookie is the session cookie's name. The __Host- prefix makes browsers
@@ -53,6 +54,17 @@ type Site struct {
 	nav     []NavItem
 	// bodyLimits raises the body limit of a few routes (uploads) above the default.
 	bodyLimits map[string]int64
+	// caseTabPerms says which permission opens each part of a case, so the case
+	// tabs show only the parts the user may open.
+	caseTabPerms map[caseref.Tab]authz.Permission
+}
+
+// SetCaseTabPerm records the permission that opens a part of a case.
+func (s *Site) SetCaseTabPerm(tab caseref.Tab, perm authz.Permission) {
+	if s.caseTabPerms == nil {
+		s.caseTabPerms = map[caseref.Tab]authz.Permission{}
+	}
+	s.caseTabPerms[tab] = perm
 }
 
 // SetBodyLimit lets the route pattern (as registered) receive bodies up to n bytes,

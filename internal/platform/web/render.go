@@ -123,8 +123,8 @@ type Page struct {
 	FlashKind string
 	Data      any
 	// Errors maps form field names to messages, for forms re-shown after bad input.
-	Errors map[string]string
-	Form   url.Values
+	Errors   map[string]string
+	Form     url.Values
 	nav      []NavItem
 	now      time.Time
 	tabPerms map[caseref.Tab]authz.Permission

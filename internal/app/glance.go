@@ -60,5 +60,23 @@ func (a *App) glance(ctx context.Context, p *authz.Principal, id string) (return
 	if sum.NextCheckIn.Overdue {
 		g.Overdue = append(g.Overdue, returnees.GlanceItem{Key: "glance.checkin_overdue", Args: []any{sum.NextCheckIn.DaysOverdue}, Link: base + "/safety"})
 	}
+	if slices.Contains(milestoneReaders, p.Role) {
+		c, err := a.Returnees.Open(ctx, p, id)
+		if err != nil {
+			return g, err
+		}
+		ms, err := a.Family.Milestones(ctx, p, c)
+		if err != nil {
+			return g, err
+		}
+		for _, m := range ms {
+			if m.Overdue {
+				g.Overdue = append(g.Overdue, returnees.GlanceItem{Key: "glance.milestone_overdue", Args: []any{"family.kind." + string(m.Kind), m.TargetOn}, Link: base + "/family"})
+			}
+		}
+	}
 	return g, nil
 }
+
+// Roles that read reintegration milestones (the family capability's full readers).
+var milestoneReaders = []authz.Role{authz.CaseWorker, authz.Supervisor, authz.SafetyOfficer}

@@ -105,6 +105,14 @@ func newBrowser(t *testing.T, width, height int) context.Context {
 	t.Cleanup(cancel2)
 	tctx, cancel3 := context.WithTimeout(bctx, 3*time.Minute)
 	t.Cleanup(cancel3)
+	// Headless Chromium will not make a window narrower than 500 px: phone widths
+	// are emulated, so pages are laid out (and checked) at the real width.
+	if width < 500 {
+		steps(t, tctx, "emulate a phone screen", chromedp.EmulateViewport(int64(width), int64(height)))
+		if w := get(t, tctx, chromedp.Evaluate[int](`window.innerWidth`)); w != width {
+			t.Fatalf("viewport is %d px wide, want %d", w, width)
+		}
+	}
 	return tctx
 }
 

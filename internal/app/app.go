@@ -168,7 +168,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 
 func (a *App) register() error {
 	site := a.Site
-	if err := dashboard.Register(site, a.DB, a.Auth, a.Returnees, a.Audit); err != nil {
+	if err := dashboard.Register(site, a.DB, a.Auth, a.Returnees, a.Assess, a.Audit); err != nil {
 		return err
 	}
 	if err := returnees.Register(site, a.Returnees, returnees.Deps{UserName: a.UserName, Staff: a.staff, Glance: a.glance}); err != nil {

@@ -316,3 +316,29 @@ func sortedKeys(m map[string]any) []string {
 	slices.Sort(k)
 	return k
 }
+
+// TestDashboardAlertsOverdueCheckIns: a check-in owed after an engagement ten days
+// ago shows on the dashboard of those who care for the person, and only theirs.
+func TestDashboardAlertsOverdueCheckIns(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		return f.app.Assess.CheckInDueAfterEngagement(ctx, tx, f.ten["A"].ID, f.returnee["A"].ID, time.Now().AddDate(0, 0, -10))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.do("GET", "/", "", "A", CaseWorker, nil)
+	if res.status != 200 || !strings.Contains(res.body, "check-in is overdue") || !strings.Contains(res.body, "/returnees/"+f.returnee["A"].ID+"/safety") {
+		t.Errorf("case worker's dashboard lacks the overdue check-in (status %d)", res.status)
+	}
+	for _, r := range []Role{CommsOfficer, Admin} {
+		if res := f.do("GET", "/", "", "A", r, nil); strings.Contains(res.body, "check-in") || strings.Contains(res.body, f.returnee["A"].Alias) {
+			t.Errorf("%s sees the overdue check-in", r)
+		}
+	}
+	if res := f.do("GET", "/", "", "B", CaseWorker, nil); strings.Contains(res.body, "check-in is overdue") {
+		t.Errorf("another tenant's case worker sees the overdue check-in")
+	}
+}

@@ -5,6 +5,7 @@ package dashboard
 import (
 	"embed"
 	"net/http"
+	"time"
 
 	"inoculate/internal/auditlog"
 	"inoculate/internal/platform/audit"
@@ -13,6 +14,7 @@ import (
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/returnees"
+	"inoculate/internal/returnees/assessment"
 )
 
 //go:embed templates
@@ -27,15 +29,16 @@ type Handlers struct {
 	db        *store.DB
 	auth      *auth.Service
 	returnees *returnees.Service
+	assess    *assessment.Service
 	log       *audit.Log
 }
 
 // Register adds the dashboard route.
-func Register(site *web.Site, db *store.DB, a *auth.Service, r *returnees.Service, log *audit.Log) error {
+func Register(site *web.Site, db *store.DB, a *auth.Service, r *returnees.Service, as *assessment.Service, log *audit.Log) error {
 	if err := site.Templates.Add("dashboard", templates, "templates"); err != nil {
 		return err
 	}
-	h := &Handlers{site: site, db: db, auth: a, returnees: r, log: log}
+	h := &Handlers{site: site, db: db, auth: a, returnees: r, assess: as, log: log}
 	site.AddNav("/", "nav.dashboard", PermView)
 	site.Browser().Handle("GET /{$}", PermView, h.show)
 	return nil
@@ -83,6 +86,45 @@ func (h *Handlers) show(w http.ResponseWriter, r *http.Request) error {
 		}
 		tiles = append(tiles, tile{Count: int(n), TitleKey: "audit.title", Link: "/audit", EmptyKey: "audit.empty"})
 	}
-	page.Data = map[string]any{"Tiles": tiles}
+	var overdue []overdueRow
+	if page.Can(assessment.PermSafetyRead) {
+		var err error
+		if overdue, err = h.overdue(r, p); err != nil {
+			return err
+		}
+	}
+	page.Data = map[string]any{"Tiles": tiles, "Overdue": overdue, "ShowOverdue": page.Can(assessment.PermSafetyRead)}
 	return h.site.Render(w, r, http.StatusOK, "dashboard/show.html", page)
+}
+
+// overdueRow is a well-being check-in past its due date, in the user's caseload.
+type overdueRow struct {
+	ID, Alias string
+	Days      int
+}
+
+// overdue lists the overdue check-ins of the cases p may see: messengers carry a
+// heavy load, and a missed check-in is the first thing a case worker should see.
+func (h *Handlers) overdue(r *http.Request, p *authz.Principal) ([]overdueRow, error) {
+	dues, err := h.assess.Overdue(r.Context(), p.TenantID, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	visible, err := h.returnees.ListFor(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	alias := map[string]string{}
+	for _, ret := range visible {
+		if !ret.Erased {
+			alias[ret.ID] = ret.Alias
+		}
+	}
+	var out []overdueRow
+	for _, d := range dues {
+		if a, ok := alias[d.ReturneeID]; ok {
+			out = append(out, overdueRow{ID: d.ReturneeID, Alias: a, Days: d.DaysOverdue})
+		}
+	}
+	return out, nil
 }

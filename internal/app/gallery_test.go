@@ -28,12 +28,19 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// TestPageGallery visits every page in English and Arabic, at desktop and phone
-// widths: each must render without missing translations and without sticking out
-// sideways; the screenshots are for people to look at.
-func TestPageGallery(t *testing.T) {
-	chromium(t)
-	dir := screenshotDir(t)
+// demoServer is a real server with the demo loaded, as `serve --demo` runs it.
+type demoServer struct {
+	app       *app.App
+	base      string
+	out       string // what serve printed
+	setupLink string
+	passwords map[string]string // demo user → password
+}
+
+// startDemoServer boots the real server with --demo on a free port and reads the
+// printed setup link and demo passwords, as a person would.
+func startDemoServer(t *testing.T) demoServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
 	if err != nil {
@@ -45,22 +52,33 @@ func TestPageGallery(t *testing.T) {
 	go func() {
 		done <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", Demo: true, Out: &out, Ready: func(u string) { ready <- u }})
 	}()
-	var base string
+	d := demoServer{app: a, passwords: map[string]string{}}
 	select {
-	case base = <-ready:
+	case d.base = <-ready:
 	case err := <-done:
 		t.Fatal(err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("server did not start")
 	}
 	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	link := regexp.MustCompile(`/setup/\S+`).FindString(out.String())
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^  (demo-\S+)\s+\S+\s+password: (\S+)$`).FindAllStringSubmatch(out.String(), -1) {
-		passwords[m[1]] = m[2]
+	d.out = out.String()
+	d.setupLink = regexp.MustCompile(`/setup/\S+`).FindString(d.out)
+	for _, m := range regexp.MustCompile(`(?m)^  (demo-\S+)\s+\S+\s+password: (\S+)$`).FindAllStringSubmatch(d.out, -1) {
+		d.passwords[m[1]] = m[2]
 	}
+	return d
+}
+
+// TestPageGallery visits every page in English and Arabic, at desktop and phone
+// widths: each must render without missing translations and without sticking out
+// sideways; the screenshots are for people to look at.
+func TestPageGallery(t *testing.T) {
+	chromium(t)
+	dir := screenshotDir(t)
+	d := startDemoServer(t)
+	ctx, a, base, out, link, passwords := context.Background(), d.app, d.base, d.out, d.setupLink, d.passwords
 	if link == "" || len(passwords) != 11 {
-		t.Fatalf("serve printed:\n%s", out.String())
+		t.Fatalf("serve printed:\n%s", out)
 	}
 
 	// First administrator: the setup link, then TOTP enrolment.

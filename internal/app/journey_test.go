@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"inoculate/internal/app"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
 )
@@ -28,33 +27,11 @@ import (
 func TestJourneyClearedToSpeak(t *testing.T) {
 	chromium(t)
 	dir := screenshotDir(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out lockedBuffer
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", Demo: true, Out: &out, Ready: func(u string) { ready <- u }})
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("server did not start")
-	}
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^  (demo-\S+)\s+\S+\s+password: (\S+)$`).FindAllStringSubmatch(out.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
+	d := startDemoServer(t)
+	ctx, a, base, passwords := context.Background(), d.app, d.base, d.passwords
 	for _, u := range []string{"demo-case-worker", "demo-supervisor", "demo-legal-officer", "demo-safety-officer"} {
 		if passwords[u] == "" {
-			t.Fatalf("no password printed for %s; serve printed:\n%s", u, out.String())
+			t.Fatalf("no password printed for %s; serve printed:\n%s", u, d.out)
 		}
 	}
 	// Signing needs two different legal officers: the demo's second one, or one

@@ -1,0 +1,260 @@
+package im
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// RRSets is a collection of reverse-reachable sets in one flat arena:
+// set i is Nodes[Off[i]:Off[i+1]]. One arena instead of a slice per set
+// keeps the garbage collector out of the way and the scans sequential.
+type RRSets struct {
+	Nodes []uint32
+	Off   []int // len Len()+1
+}
+
+// Len is the number of sets.
+func (r *RRSets) Len() int { return len(r.Off) - 1 }
+
+// Set returns set i.
+func (r *RRSets) Set(i int) []uint32 { return r.Nodes[r.Off[i]:r.Off[i+1]] }
+
+func newRRSets() *RRSets { return &RRSets{Off: []int{0}} }
+
+// Sampler draws RR sets. Set i of a family is drawn from its own random
+// stream derived from (seed, family, i), so a collection is the same for
+// any number of threads and however it was grown.
+type Sampler struct {
+	g       *Graph
+	model   Model
+	seed    uint64
+	threads int
+	// invLog[v] = 1/ln(1-p) for nodes whose in-edges share probability p:
+	// the gap to the next live edge is then floor(ln U · invLog[v]), one
+	// logarithm per live edge instead of one coin per edge.
+	invLog []float64
+	pool   sync.Pool // per-worker visited stamps
+}
+
+// NewSampler prepares sampling on g. threads <= 0 means GOMAXPROCS.
+func NewSampler(g *Graph, model Model, seed uint64, threads int) *Sampler {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	s := &Sampler{g: g, model: model, seed: seed, threads: threads}
+	if model == IC {
+		s.invLog = make([]float64, g.N())
+		for v, p := range g.NodeProb {
+			if p > 0 && p < 1 {
+				s.invLog[v] = 1 / math.Log1p(-float64(p))
+			}
+		}
+	}
+	return s
+}
+
+// worker is the per-goroutine state: epoch-stamped visited marks, so no
+// clearing is needed between sets (one increment instead of a memset of n).
+type worker struct {
+	stamp []uint32
+	epoch uint32
+}
+
+func (s *Sampler) getWorker() *worker {
+	if w, ok := s.pool.Get().(*worker); ok {
+		return w
+	}
+	return &worker{stamp: make([]uint32, s.g.N())}
+}
+
+const chunk = 128 // RR sets per unit of work handed to a goroutine
+
+// Extend appends count sets of family stream to rr, continuing its numbering.
+func (s *Sampler) Extend(rr *RRSets, stream uint64, count int) {
+	if count <= 0 {
+		return
+	}
+	first := rr.Len()
+	nchunks := (count + chunk - 1) / chunk
+	type piece struct {
+		nodes []uint32
+		ends  []int
+	}
+	pieces := make([]piece, nchunks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for t := 0; t < min(s.threads, nchunks); t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := s.getWorker()
+			defer s.pool.Put(w)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nchunks {
+					return
+				}
+				lo, hi := c*chunk, min((c+1)*chunk, count)
+				var nodes []uint32
+				ends := make([]int, 0, hi-lo)
+				for i := lo; i < hi; i++ {
+					r := newRNG(s.seed, stream, uint64(first+i))
+					nodes = s.sample(w, &r, nodes)
+					ends = append(ends, len(nodes))
+				}
+				pieces[c] = piece{nodes, ends}
+			}
+		}()
+	}
+	wg.Wait()
+	total := len(rr.Nodes)
+	for _, p := range pieces {
+		total += len(p.nodes)
+	}
+	rr.Nodes = growU32(rr.Nodes, total)
+	for _, p := range pieces {
+		base := len(rr.Nodes)
+		rr.Nodes = append(rr.Nodes, p.nodes...)
+		for _, e := range p.ends {
+			rr.Off = append(rr.Off, base+e)
+		}
+	}
+}
+
+func growU32(a []uint32, total int) []uint32 {
+	if cap(a) >= total {
+		return a
+	}
+	b := make([]uint32, len(a), total)
+	copy(b, a)
+	return b
+}
+
+// sample appends one RR set (a uniformly random root and every node that
+// reaches it in a random live-edge world) to out.
+func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
+	g := s.g
+	w.epoch++
+	if w.epoch == 0 { // wrapped: old stamps could collide, so clear once per 2^32 sets
+		clear(w.stamp)
+		w.epoch = 1
+	}
+	ep := w.epoch
+	root := uint32(r.below(uint64(g.N())))
+	start := len(out)
+	out = append(out, root)
+	w.stamp[root] = ep
+	if s.model == LT {
+		return s.walkLT(w, r, out, root)
+	}
+	// BFS over in-edges; the set itself is the queue.
+	for q := start; q < len(out); q++ {
+		v := out[q]
+		lo, hi := g.Off[v], g.Off[v+1]
+		if lo == hi {
+			continue
+		}
+		if p := g.NodeProb[v]; p >= 0 {
+			if p >= 1 {
+				for i := lo; i < hi; i++ {
+					if u := g.Src[i]; w.stamp[u] != ep {
+						w.stamp[u] = ep
+						out = append(out, u)
+					}
+				}
+				continue
+			}
+			if p <= 0 {
+				continue
+			}
+			il := s.invLog[v]
+			left := float64(hi - lo)
+			i := lo
+			for {
+				gap := math.Log(r.float()) * il
+				if gap >= left {
+					break
+				}
+				i += uint32(gap)
+				if u := g.Src[i]; w.stamp[u] != ep {
+					w.stamp[u] = ep
+					out = append(out, u)
+				}
+				i++
+				left = float64(hi - i)
+				if left <= 0 {
+					break
+				}
+			}
+			continue
+		}
+		// Probabilities differ: they are sorted in decreasing order, so the
+		// current one bounds all that follow. Skip geometrically with that
+		// bound, then keep the landing edge with probability p_i/bound —
+		// each edge is still live independently with exactly p_i.
+		for i := lo; i < hi; {
+			q := float64(g.Prob[i])
+			if q <= 0 {
+				break
+			}
+			if q < 1 {
+				gap := math.Log(r.float()) / math.Log1p(-q)
+				if gap >= float64(hi-i) {
+					break
+				}
+				i += uint32(gap)
+				if pi := float64(g.Prob[i]); pi < q && r.float() > pi/q {
+					i++
+					continue
+				}
+			}
+			if u := g.Src[i]; w.stamp[u] != ep {
+				w.stamp[u] = ep
+				out = append(out, u)
+			}
+			i++
+		}
+	}
+	return out
+}
+
+// walkLT: under linear threshold each node keeps at most one in-edge,
+// edge i with probability p_i, so an RR set is a random walk backwards
+// that stops at a node with no live in-edge or at a node already seen.
+func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, v uint32) []uint32 {
+	g := s.g
+	ep := w.epoch
+	for {
+		lo, hi := g.Off[v], g.Off[v+1]
+		if lo == hi {
+			return out
+		}
+		x := r.float()
+		var u uint32
+		found := false
+		if p := g.NodeProb[v]; p >= 0 {
+			if p > 0 {
+				if k := uint64(x / float64(p)); k < uint64(hi-lo) {
+					u, found = g.Src[lo+uint32(k)], true
+				}
+			}
+		} else {
+			acc := 0.0
+			for i := lo; i < hi; i++ {
+				acc += float64(g.Prob[i])
+				if x <= acc {
+					u, found = g.Src[i], true
+					break
+				}
+			}
+		}
+		if !found || w.stamp[u] == ep {
+			return out
+		}
+		w.stamp[u] = ep
+		out = append(out, u)
+		v = u
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"inoculate/internal/accounts"
 	"inoculate/internal/auditlog"
+	"inoculate/internal/communities"
 	"inoculate/internal/dashboard"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
@@ -47,19 +48,20 @@ type Config struct {
 
 // App is an opened Inoculate: services and the HTTP handler.
 type App struct {
-	Config    Config
-	DB        *store.DB
-	Keys      *vault.KeyFile
-	Vault     *vault.Vault
-	Audit     *audit.Log
-	Auth      *auth.Service
-	Returnees *returnees.Service
-	Legal     *legal.Service
-	Consent   *consent.Service
-	Assess    *assessment.Service
-	Family    *family.Service
-	Events    *events.Bus
-	Site      *web.Site
+	Config      Config
+	DB          *store.DB
+	Keys        *vault.KeyFile
+	Vault       *vault.Vault
+	Audit       *audit.Log
+	Auth        *auth.Service
+	Returnees   *returnees.Service
+	Legal       *legal.Service
+	Consent     *consent.Service
+	Assess      *assessment.Service
+	Family      *family.Service
+	Communities *communities.Service
+	Events      *events.Bus
+	Site        *web.Site
 
 	names sync.Map // tenant/user id → user name, for lists and the audit log
 }
@@ -136,6 +138,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	a.Assess = assessment.NewService(db, v, log)
 	a.Assess.UserName = a.UserName
 	a.Family = family.NewService(db, v, log, authSvc)
+	a.Communities = communities.NewService(db, v, log)
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
 	a.Returnees.OnErase(a.Family.EraseCase)
 	a.Returnees.OnErase(a.Assess.EraseSealed)
@@ -145,6 +148,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		i18n.Fragment{Name: "consent", FS: consent.Messages},
 		i18n.Fragment{Name: "assessment", FS: assessment.Messages},
 		i18n.Fragment{Name: "family", FS: family.Messages},
+		i18n.Fragment{Name: "communities", FS: communities.Messages},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
@@ -184,6 +188,9 @@ func (a *App) register() error {
 		return err
 	}
 	if err := family.Register(site, a.Family, a.Returnees); err != nil {
+		return err
+	}
+	if err := communities.Register(site, a.Communities); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)

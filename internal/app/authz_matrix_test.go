@@ -29,6 +29,8 @@ var (
 	careTeam          = []Role{CaseWorker, Supervisor, SafetyOfficer}
 	legalReaders      = []Role{LegalOfficer, Supervisor}
 	safetyLeads       = []Role{SafetyOfficer, Supervisor}
+	communityReaders  = []Role{CommunityLiaison, Supervisor, CaseWorker, SafetyOfficer, CommsOfficer}
+	communityWriters  = []Role{CommunityLiaison, Supervisor}
 )
 
 // expected is the permission table written out by hand: every route the server
@@ -181,6 +183,40 @@ var expected = map[string][]Role{
 	"GET /returnees/{id}/safety/plan":                                   safetyLeads,
 	"POST /returnees/{id}/safety/plan":                                  safetyLeads,
 	"POST /settings/risk-threshold":                                     {Supervisor},
+
+	// Communities: everyone who works with communities reads them; liaisons and
+	// supervisors keep them, their chain of command and partners.
+	"GET /api/v1/communities":                               communityReaders,
+	"POST /api/v1/communities":                              communityWriters,
+	"GET /api/v1/communities/{id}":                          communityReaders,
+	"POST /api/v1/communities/{id}":                         communityWriters,
+	"GET /api/v1/communities/{id}/chain":                    communityReaders,
+	"POST /api/v1/communities/{id}/chain":                   communityWriters,
+	"POST /api/v1/communities/{id}/chain/order":             communityWriters,
+	"POST /api/v1/communities/{id}/chain/{aid}/remove":      communityWriters,
+	"POST /api/v1/communities/{id}/contacts/{cid}/remove":   communityWriters,
+	"POST /api/v1/communities/{id}/contacts/{cid}/reveal":   communityWriters,
+	"GET /api/v1/communities/{id}/figures":                  communityReaders,
+	"POST /api/v1/communities/{id}/figures":                 communityWriters,
+	"GET /api/v1/communities/{id}/partners":                 communityReaders,
+	"POST /api/v1/communities/{id}/partners":                communityWriters,
+	"POST /api/v1/communities/{id}/partners/{pid}/contacts": communityWriters,
+	"POST /api/v1/communities/{id}/partners/{pid}/remove":   communityWriters,
+	"GET /communities":                                      communityReaders,
+	"POST /communities":                                     communityWriters,
+	"GET /communities/new":                                  communityWriters,
+	"GET /communities/{id}":                                 communityReaders,
+	"POST /communities/{id}":                                communityWriters,
+	"POST /communities/{id}/authorities":                    communityWriters,
+	"POST /communities/{id}/authorities/{aid}/move":         communityWriters,
+	"POST /communities/{id}/authorities/{aid}/remove":       communityWriters,
+	"POST /communities/{id}/contacts/{cid}/remove":          communityWriters,
+	"POST /communities/{id}/contacts/{cid}/reveal":          communityWriters,
+	"GET /communities/{id}/edit":                            communityWriters,
+	"POST /communities/{id}/figures":                        communityWriters,
+	"POST /communities/{id}/partners":                       communityWriters,
+	"POST /communities/{id}/partners/{pid}/contacts":        communityWriters,
+	"POST /communities/{id}/partners/{pid}/remove":          communityWriters,
 }
 
 // bodies are what each state-changing route is sent: enough to get past input
@@ -287,7 +323,8 @@ func checkRoute(t *testing.T, f *fixture, pattern string) {
 				if res.status == http.StatusForbidden || (!public && res.status == http.StatusUnauthorized) {
 					t.Errorf("%s: status %d, want the route to let this role in", name, res.status)
 				}
-				revealing := strings.HasSuffix(pattern, "/reveal")
+				// Routes that reveal a returnee's identity must show it to those allowed.
+				revealing := strings.HasSuffix(pattern, "/reveal") && strings.Contains(pattern, "/returnees/")
 				noLeak(t, name, res, f, revealing)
 				if revealing && !strings.Contains(res.body, "CANARY-NAME-A") {
 					t.Errorf("%s: reveal did not show the identity (status %d)", name, res.status)
@@ -307,6 +344,8 @@ func objectID(f *fixture, path, k string) string {
 		return f.returnee[k].ID
 	case strings.Contains(path, "/admin/users/"):
 		return f.victim[k].ID
+	case strings.Contains(path, "/communities/"):
+		return f.community[k].ID
 	case strings.Contains(path, "/teams/"):
 		return f.team[k].ID
 	case strings.Contains(path, "/custody/"), strings.Contains(path, "/access-requests/{id}"):

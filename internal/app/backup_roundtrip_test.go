@@ -33,7 +33,7 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family}); err != nil {
+		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities}); err != nil {
 			t.Fatal(err)
 		}
 		fillTheRest(t, a)
@@ -137,6 +137,12 @@ func fillTheRest(t *testing.T, a *app.App) {
 	_, err = a.Family.RevealRelative(ctx, cw, "t", c1, rels[0].ID, "round trip of every table")
 	must("relative reveal", err)
 	must("threshold", a.Assess.SetRiskThreshold(ctx, sup, "t", assessmentHigh()))
+	comms, err := a.Communities.List(ctx, ten.ID)
+	must("communities", err)
+	parts, err := a.Communities.Partners(ctx, by["demo-community-liaison"], comms[0].ID)
+	must("partners", err)
+	_, err = a.Communities.RevealContact(ctx, by["demo-community-liaison"], "t", comms[0].ID, parts[0].Contacts[0].ID, "round trip of every table")
+	must("contact reveal", err)
 	_, err = a.Audit.SaveCheckpoint(ctx)
 	must("checkpoint", err)
 	must("due after engagement", a.DB.InTx(ctx, func(tx *store.Tx) error {

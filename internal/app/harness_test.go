@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"inoculate/internal/app"
+	"inoculate/internal/communities"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -34,12 +35,13 @@ type fixture struct {
 	user map[string]map[authz.Role]auth.User // tenant key → role → user
 	pass string
 	// victim and returnee per tenant key
-	victim   map[string]auth.User
-	returnee map[string]returnees.Returnee
-	team     map[string]returnees.Team
-	pending  map[string]returnees.AccessRequest // a request waiting for a custodian
-	sessions map[string]string                  // "A/role" → session token
-	tokens   map[string]string                  // "A/role" → API token
+	victim    map[string]auth.User
+	returnee  map[string]returnees.Returnee
+	team      map[string]returnees.Team
+	community map[string]communities.Community
+	pending   map[string]returnees.AccessRequest // a request waiting for a custodian
+	sessions  map[string]string                  // "A/role" → session token
+	tokens    map[string]string                  // "A/role" → API token
 }
 
 const fixturePassword = "correct horse battery staple"
@@ -58,7 +60,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
-		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{},
+		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
 	cli := auth.Actor{UserID: "cli"}
 	for _, k := range []string{"A", "B"} {
@@ -90,6 +92,9 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		f.returnee[k] = ret
 		sup := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][authz.Supervisor].ID, Role: authz.Supervisor, Stage: authz.StageFull}
 		if f.team[k], err = a.Returnees.CreateTeam(ctx, sup, "test", "Team "+k); err != nil {
+			t.Fatal(err)
+		}
+		if f.community[k], err = a.Communities.Create(ctx, sup, "test", communities.NewCommunity{Name: "Community " + k, Kind: "place", Languages: []string{"ar"}}); err != nil {
 			t.Fatal(err)
 		}
 		// The liaison and the admin hold an approved access to the identity; another

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"inoculate/internal/communities"
 	"inoculate/internal/platform/authz"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
@@ -16,10 +17,11 @@ import (
 // Parts are the services of a case's parts, so the demo can show a case worked
 // through: screened, under an agreement, consenting, assessed, with family in view.
 type Parts struct {
-	Legal   *legal.Service
-	Consent *consent.Service
-	Assess  *assessment.Service
-	Family  *family.Service
+	Legal       *legal.Service
+	Consent     *consent.Service
+	Assess      *assessment.Service
+	Family      *family.Service
+	Communities *communities.Service
 }
 
 // minimalPDF is a stand-in signed agreement: a PDF by its magic bytes, nothing more.
@@ -160,6 +162,42 @@ func contrastCases(ctx context.Context, r *returnees.Service, parts Parts, by ma
 	}
 	if _, err := parts.Consent.Withdraw(ctx, by["case_worker"], "demo", withdrew, "Fictional: changed their mind after talking to family."); err != nil {
 		return fmt.Errorf("demo case: withdraw: %w", err)
+	}
+	return nil
+}
+
+// loadCommunity records a fictional community with its chain of command (three
+// authorities, consulted in order), a partner mosque with a contact, and figures.
+func loadCommunity(ctx context.Context, parts Parts, liaison *authz.Principal) error {
+	c, err := parts.Communities.Create(ctx, liaison, "demo", communities.NewCommunity{Name: "Harbour Town (fictional)", Kind: communities.KindPlace,
+		Region: "Coastal district (fictional)", Languages: []string{"ar", "en"},
+		Brief: "## What drives behaviour here\n\nA **fictional** port town. Families are close; elders are consulted before anything public.\n\n- Speak with the elders first\n- Avoid Friday afternoons"})
+	if err != nil {
+		return fmt.Errorf("demo community: %w", err)
+	}
+	for _, a := range []communities.NewAuthority{
+		{Kind: communities.AuthorityElder, DisplayName: "Council of elders (fictional)"},
+		{Kind: communities.AuthorityImam, DisplayName: "Imam of the harbour mosque (fictional)"},
+		{Kind: communities.AuthorityFamilyHead, DisplayName: "Head of the largest family (fictional)"},
+	} {
+		if _, err := parts.Communities.AddAuthority(ctx, liaison, "demo", c.ID, a); err != nil {
+			return fmt.Errorf("demo authority: %w", err)
+		}
+	}
+	pt, err := parts.Communities.AddPartner(ctx, liaison, "demo", c.ID, communities.NewPartner{Kind: "mosque", Name: "Harbour mosque (fictional)"})
+	if err != nil {
+		return fmt.Errorf("demo partner: %w", err)
+	}
+	if _, err := parts.Communities.AddContact(ctx, liaison, "demo", c.ID, pt.ID, communities.ContactDetails{Name: "Fictional Contact", Phone: "+00 555 0177"}); err != nil {
+		return fmt.Errorf("demo contact: %w", err)
+	}
+	for _, f := range []communities.NewFigure{
+		{Kind: communities.FigurePopulation, Value: 42000, Source: "Fictional census", Year: 2024},
+		{Kind: communities.FigureYouthShare, Value: 31, Source: "Fictional census", Year: 2024},
+	} {
+		if _, err := parts.Communities.AddFigure(ctx, liaison, "demo", c.ID, f); err != nil {
+			return fmt.Errorf("demo figure: %w", err)
+		}
 	}
 	return nil
 }

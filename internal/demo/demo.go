@@ -108,6 +108,11 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service, parts Part
 		if err := contrastCases(ctx, r, parts, by, ids[1], ids[2]); err != nil {
 			return Credentials{}, err
 		}
+		if parts.Communities != nil {
+			if err := loadCommunity(ctx, parts, by["community_liaison"]); err != nil {
+				return Credentials{}, err
+			}
+		}
 	}
 	return creds, nil
 }

@@ -6,7 +6,7 @@
 //
 //	{"format":"inoculate-backup","version":1,"created_at":…,"dialect":…,"schema_version":…}
 //	{"table":"tenants","columns":["id","slug",…]}
-//	[{"s":"…"},{"i":1700000000000},null,{"b":"base64…"},{"t":true}]   one line per row
+//	[{"s":"…"},{"i":1700000000000},null,{"b":"base64…"},{"t":true},{"f":31.5}]   one line per row
 //	…                                                                  next table, rows…
 //	{"counts":{"tenants":2,…},"sha256":"hex of every preceding line"}
 //
@@ -35,6 +35,7 @@ import (
 	"hash"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,8 @@ var Tables = []string{
 	"consent_versions", "events",
 	"assessments", "assessment_settings", "safety_plans", "wellbeing_checkins", "wellbeing_dues",
 	"relatives", "relative_versions", "family_reveals", "mentor_assignments", "milestones",
+	"communities", "community_authorities", "community_partners", "community_partner_contacts",
+	"community_figures", "community_reveals",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table
@@ -344,7 +347,9 @@ func sqliteValue(class, v any) (any, error) {
 			return b, nil
 		}
 	case "real":
-		return nil, errors.New("a floating-point value, which the backup format cannot carry exactly")
+		if f, ok := v.(float64); ok {
+			return portableValue(f)
+		}
 	}
 	return nil, fmt.Errorf("unexpected SQLite value of storage class %q (%T)", cls, v)
 }
@@ -353,6 +358,13 @@ func sqliteValue(class, v any) (any, error) {
 func portableValue(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, int64, bool:
+		return x, nil
+	case float64:
+		// The shortest decimal that reads back as the same float64 carries it
+		// exactly; NaN and infinities have no JSON form.
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, errors.New("a floating-point value that is not a finite number")
+		}
 		return x, nil
 	case []byte:
 		if x == nil {
@@ -410,6 +422,10 @@ func (e *encoder) row(vals []any) error {
 		case bool:
 			b = append(b, `{"t":`...)
 			b = strconv.AppendBool(b, x)
+			b = append(b, '}')
+		case float64:
+			b = append(b, `{"f":`...)
+			b = strconv.AppendFloat(b, x, 'g', -1, 64)
 			b = append(b, '}')
 		case []byte:
 			b = append(b, `{"b":"`...)

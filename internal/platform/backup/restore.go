@@ -189,13 +189,14 @@ func strictDecode(b []byte, v any) error {
 
 // cell is one typed value of a row; exactly one field is set.
 type cell struct {
-	I *int64  `json:"i"`
-	S *string `json:"s"`
-	B *[]byte `json:"b"`
-	T *bool   `json:"t"`
+	I *int64   `json:"i"`
+	S *string  `json:"s"`
+	B *[]byte  `json:"b"`
+	T *bool    `json:"t"`
+	F *float64 `json:"f"`
 }
 
-// decodeRow parses a row line into portable values: nil, int64, string, []byte, bool.
+// decodeRow parses a row line into portable values: nil, int64, string, []byte, bool, float64.
 func decodeRow(line []byte, ncols int) ([]any, error) {
 	var cells []*cell
 	if err := strictDecode(line, &cells); err != nil {
@@ -229,6 +230,10 @@ func decodeRow(line []byte, ncols int) ([]any, error) {
 		if c.T != nil {
 			set++
 			vals[i] = *c.T
+		}
+		if c.F != nil {
+			set++
+			vals[i] = *c.F
 		}
 		if set != 1 {
 			return nil, fmt.Errorf("value %d is not one typed value", i+1)
@@ -581,6 +586,16 @@ func converter(d store.Dialect, dbType string) func(any) (any, error) {
 			}
 			return nil, mismatch(v, dbType)
 		}
+	case "FLOAT4", "FLOAT8", "NUMERIC":
+		return func(v any) (any, error) {
+			switch x := v.(type) {
+			case nil, float64:
+				return x, nil
+			case int64:
+				return float64(x), nil // SQLite keeps whole REAL values as integers sometimes
+			}
+			return nil, mismatch(v, dbType)
+		}
 	case "TEXT", "VARCHAR", "BPCHAR":
 		return func(v any) (any, error) {
 			switch x := v.(type) {
@@ -621,6 +636,8 @@ func mismatch(v any, dbType string) error {
 		kind = "bytes"
 	case bool:
 		kind = "a boolean"
+	case float64:
+		kind = "a floating-point number"
 	}
 	return fmt.Errorf("%s cannot go into a %s column", kind, strconv.Quote(dbType))
 }

@@ -114,8 +114,13 @@ func TestPageGallery(t *testing.T) {
 	people, _ := a.Returnees.List(ctx, ten.ID)
 	worked := "/returnees/" + people[0].ID // Cedar, worked through every part
 	withdrew := "/returnees/" + people[1].ID
+	comms, _ := a.Communities.List(ctx, ten.ID)
+	community := "/communities/" + comms[0].ID
 	type visit struct{ user, path, wait, name string }
 	visits := []visit{
+		{"demo-community-liaison", "/communities", "main", "communities"},
+		{"demo-community-liaison", community, "main", "community"},
+		{"demo-community-liaison", community + "/edit", "main", "community-edit"},
 		{"demo-supervisor", worked, "section.glance", "case-overview"},
 		{"demo-supervisor", withdrew, "section.glance", "case-overview-withdrawn"},
 		{"demo-legal-officer", worked + "/legal", "main", "case-legal"},

@@ -157,13 +157,14 @@ func TestServeRefusesBadSetups(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "cannot reach") || !strings.Contains(errs, "check --db") {
 		t.Errorf("unreachable database: exit %d %q", code, errs)
 	}
-	// A data directory we cannot write stops start-up with a clear message.
-	ro := filepath.Join(t.TempDir(), "ro")
-	os.Mkdir(ro, 0o500)
-	if os.Getuid() != 0 { // root writes anywhere
-		if code, _, errs := cli(t, "", "migrate", "--data="+filepath.Join(ro, "d")); code != 1 || errs == "" {
-			t.Errorf("unwritable data dir: exit %d %q", code, errs)
-		}
+	// A data directory that cannot be created stops start-up with a clear message.
+	// (A path under a regular file fails for every user, root included.)
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := cli(t, "", "migrate", "--data="+filepath.Join(file, "data")); code != 1 || !strings.Contains(errs, "create data directory") {
+		t.Errorf("uncreatable data dir: exit %d %q", code, errs)
 	}
 }
 

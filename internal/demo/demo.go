@@ -32,9 +32,12 @@ type Credentials struct {
 // people are fictional: names say so, addresses are nowhere, phone numbers are
 // from the reserved fictional range.
 var people = []returnees.NewReturnee{
-	{Alias: "Cedar", Identity: returnees.Identity{LegalName: "Fictional Person One (demo)", BirthDate: "1995-04-12", Phone: "+00 555 0101", Address: "1 Example Street, Nowhere (fictional)"}},
-	{Alias: "Lantern", Identity: returnees.Identity{LegalName: "Fictional Person Two (demo)", BirthDate: "1998-11-02", Phone: "+00 555 0102", Address: "2 Sample Road, Nowhere (fictional)"}},
-	{Alias: "Harbour", Identity: returnees.Identity{LegalName: "شخص وهمي ثالث (تجريبي)", BirthDate: "1993-07-30", Phone: "+00 555 0103", Address: "٣ شارع المثال، لا مكان (وهمي)"}},
+	{Alias: "Cedar", Identity: returnees.Identity{LegalName: "Fictional Person One (demo)", BirthDate: "1995-04-12", Phone: "+00 555 0101", Address: "1 Example Street, Nowhere (fictional)"},
+		HomeCommunity: "Harbour Town (fictional)", Languages: []string{"ar", "en"}},
+	{Alias: "Lantern", Identity: returnees.Identity{LegalName: "Fictional Person Two (demo)", BirthDate: "1998-11-02", Phone: "+00 555 0102", Address: "2 Sample Road, Nowhere (fictional)"},
+		HomeCommunity: "Hill Village (fictional)", Languages: []string{"ar"}},
+	{Alias: "Harbour", Identity: returnees.Identity{LegalName: "شخص وهمي ثالث (تجريبي)", BirthDate: "1993-07-30", Phone: "+00 555 0103", Address: "٣ شارع المثال، لا مكان (وهمي)"},
+		HomeCommunity: "Harbour Town (fictional)", Languages: []string{"ar"}},
 }
 
 // extraUsers are second holders of a role, so the two-person rules (signing an

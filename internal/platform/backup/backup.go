@@ -59,6 +59,8 @@ var Tables = []string{
 	"relatives", "relative_versions", "family_reveals", "mentor_assignments", "milestones",
 	"communities", "community_authorities", "community_partners", "community_partner_contacts",
 	"community_figures", "community_reveals",
+	"channels", "engagements", "engagement_speakers", "engagement_approvals", "engagement_events",
+	"engagement_media", "engagement_coverage", "engagement_debriefs", "calendar_feeds", "engagement_settings",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table

@@ -366,23 +366,27 @@ func TestInputValidation(t *testing.T) {
 			t.Fatalf("time zone not applied: %v", en.StartsAt)
 		}
 		for name, mut := range map[string]func(*engagements.Input){
-			"kind":        func(in *engagements.Input) { in.Kind = "rave" },
-			"title":       func(in *engagements.Input) { in.Title = " " },
-			"no town":     func(in *engagements.Input) { in.CommunityID = "" },
-			"other town":  func(in *engagements.Input) { in.CommunityID = "nope" },
-			"zone":        func(in *engagements.Input) { in.TimeZone = "Mars/Olympus" },
-			"past":        func(in *engagements.Input) { in.Start = "2001-01-01T10:00" },
-			"bad start":   func(in *engagements.Input) { in.Start = "tomorrow" },
-			"minutes":     func(in *engagements.Input) { in.Minutes = 0 },
-			"language":    func(in *engagements.Input) { in.Language = "arabic!" },
-			"audience":    func(in *engagements.Input) { in.Audience = "everyone" },
-			"level":       func(in *engagements.Input) { in.IdentityLevel = "x" },
-			"slots":       func(in *engagements.Input) { in.Slots = 99 },
-			"control":     func(in *engagements.Input) { in.Title = "a\x00b" },
-			"channel":     func(in *engagements.Input) { in.ChannelID = "nope" },
-			"expected":    func(in *engagements.Input) { in.ExpectedAudience = -1 },
-			"local zone":  func(in *engagements.Input) { in.TimeZone = "Local" },
-			"interview ¬": func(in *engagements.Input) { in.Kind = engagements.KindMediaInterview; in.CommunityID = ""; in.Audience = engagements.AudienceCommunity },
+			"kind":       func(in *engagements.Input) { in.Kind = "rave" },
+			"title":      func(in *engagements.Input) { in.Title = " " },
+			"no town":    func(in *engagements.Input) { in.CommunityID = "" },
+			"other town": func(in *engagements.Input) { in.CommunityID = "nope" },
+			"zone":       func(in *engagements.Input) { in.TimeZone = "Mars/Olympus" },
+			"past":       func(in *engagements.Input) { in.Start = "2001-01-01T10:00" },
+			"bad start":  func(in *engagements.Input) { in.Start = "tomorrow" },
+			"minutes":    func(in *engagements.Input) { in.Minutes = 0 },
+			"language":   func(in *engagements.Input) { in.Language = "arabic!" },
+			"audience":   func(in *engagements.Input) { in.Audience = "everyone" },
+			"level":      func(in *engagements.Input) { in.IdentityLevel = "x" },
+			"slots":      func(in *engagements.Input) { in.Slots = 99 },
+			"control":    func(in *engagements.Input) { in.Title = "a\x00b" },
+			"channel":    func(in *engagements.Input) { in.ChannelID = "nope" },
+			"expected":   func(in *engagements.Input) { in.ExpectedAudience = -1 },
+			"local zone": func(in *engagements.Input) { in.TimeZone = "Local" },
+			"interview ¬": func(in *engagements.Input) {
+				in.Kind = engagements.KindMediaInterview
+				in.CommunityID = ""
+				in.Audience = engagements.AudienceCommunity
+			},
 		} {
 			in := good
 			mut(&in)

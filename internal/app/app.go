@@ -19,6 +19,8 @@ import (
 	"inoculate/internal/auditlog"
 	"inoculate/internal/communities"
 	"inoculate/internal/dashboard"
+	"inoculate/internal/engagements"
+	"inoculate/internal/engagements/assign"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -60,6 +62,7 @@ type App struct {
 	Assess      *assessment.Service
 	Family      *family.Service
 	Communities *communities.Service
+	Engagements *engagements.Service
 	Events      *events.Bus
 	Site        *web.Site
 
@@ -139,6 +142,9 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	a.Assess.UserName = a.UserName
 	a.Family = family.NewService(db, v, log, authSvc)
 	a.Communities = communities.NewService(db, v, log)
+	a.Engagements = engagements.NewService(db, v, log, engagements.Deps{Communities: a.Communities, Returnees: a.Returnees,
+		Assess: a.Assess, Consent: a.Consent, Family: a.Family})
+	a.Legal.SetObligationCounter(a.countObligation)
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
 	a.Returnees.OnErase(a.Family.EraseCase)
 	a.Returnees.OnErase(a.Assess.EraseSealed)
@@ -149,6 +155,8 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		i18n.Fragment{Name: "assessment", FS: assessment.Messages},
 		i18n.Fragment{Name: "family", FS: family.Messages},
 		i18n.Fragment{Name: "communities", FS: communities.Messages},
+		i18n.Fragment{Name: "engagements", FS: engagements.Messages},
+		i18n.Fragment{Name: "assign", FS: assign.Messages},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
@@ -191,6 +199,10 @@ func (a *App) register() error {
 		return err
 	}
 	if err := communities.Register(site, a.Communities); err != nil {
+		return err
+	}
+	if err := engagements.Register(site, a.Engagements, engagements.Hooks{CheckInDue: a.Assess.CheckInDueAfterEngagement,
+		Users: a.feedOwner}); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)
@@ -240,6 +252,24 @@ func (a *App) staff(ctx context.Context, tenantID string, roles ...authz.Role) (
 		}
 	}
 	return out, nil
+}
+
+// countObligation counts an agreement's obligation from the engagements held.
+func (a *App) countObligation(ctx context.Context, tenantID, returneeID, kind string, from, until time.Time) (int, error) {
+	n, err := a.Engagements.CountHeld(ctx, tenantID, returneeID, kind, from, until)
+	if errors.Is(err, engagements.ErrNotCounted) {
+		return 0, legal.ErrNotCounted
+	}
+	return n, err
+}
+
+// feedOwner answers who a calendar feed's owner is now.
+func (a *App) feedOwner(ctx context.Context, tenantID, userID string) (authz.Role, bool, error) {
+	u, err := a.Auth.User(ctx, tenantID, userID)
+	if err != nil {
+		return "", false, err
+	}
+	return u.Role, !u.Disabled, nil
 }
 
 func (a *App) health(w http.ResponseWriter, r *http.Request) error {

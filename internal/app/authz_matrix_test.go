@@ -31,6 +31,13 @@ var (
 	safetyLeads       = []Role{SafetyOfficer, Supervisor}
 	communityReaders  = []Role{CommunityLiaison, Supervisor, CaseWorker, SafetyOfficer, CommsOfficer}
 	communityWriters  = []Role{CommunityLiaison, Supervisor}
+	// Engagements: liaisons and supervisors run them; safety officers secure them;
+	// communications officers prepare interviews; case workers follow their people.
+	engagementReaders = []Role{CommunityLiaison, Supervisor, SafetyOfficer, CaseWorker, CommsOfficer}
+	engagementWriters = []Role{CommunityLiaison, Supervisor}
+	venueCleared      = []Role{CommunityLiaison, Supervisor, SafetyOfficer, CaseWorker}
+	mediaPreparers    = []Role{CommsOfficer, CommunityLiaison, Supervisor}
+	journalistVetters = []Role{CommsOfficer, SafetyOfficer, Supervisor}
 )
 
 // expected is the permission table written out by hand: every route the server
@@ -202,6 +209,56 @@ var expected = map[string][]Role{
 	"POST /api/v1/communities/{id}/partners":                communityWriters,
 	"POST /api/v1/communities/{id}/partners/{pid}/contacts": communityWriters,
 	"POST /api/v1/communities/{id}/partners/{pid}/remove":   communityWriters,
+	"GET /engagements":                                      engagementReaders,
+	"GET /engagements/new":                                  engagementWriters,
+	"POST /engagements":                                     engagementWriters,
+	"GET /engagements/assistant":                            engagementWriters,
+	"POST /engagements/assistant":                           engagementWriters,
+	"GET /engagements/settings":                             {Supervisor, Admin},
+	"POST /engagements/settings":                            {Supervisor, Admin},
+	"GET /engagements/{id}":                                 engagementReaders,
+	"GET /engagements/{id}/edit":                            engagementWriters,
+	"POST /engagements/{id}":                                engagementWriters,
+	"POST /engagements/{id}/speakers":                       engagementWriters,
+	"POST /engagements/{id}/speakers/{rid}/remove":          engagementWriters,
+	"POST /engagements/{id}/decisions":                      engagementWriters,
+	"POST /engagements/{id}/approve":                        engagementWriters,
+	"POST /engagements/{id}/schedule":                       engagementWriters,
+	"POST /engagements/{id}/held":                           engagementWriters,
+	"POST /engagements/{id}/cancel":                         engagementWriters,
+	"POST /engagements/{id}/debrief":                        engagementWriters,
+	"POST /engagements/{id}/security-plan":                  safetyLeads,
+	"POST /engagements/{id}/safety-review":                  safetyLeads,
+	"POST /engagements/{id}/sealed":                         venueCleared,
+	"POST /engagements/{id}/media":                          mediaPreparers,
+	"POST /engagements/{id}/vetting":                        journalistVetters,
+	"POST /engagements/{id}/coverage":                       mediaPreparers,
+	"GET /calendar":                                         engagementReaders,
+	"POST /calendar/feeds":                                  engagementReaders,
+	"POST /calendar/feeds/{fid}/revoke":                     engagementReaders,
+	"GET /calendar/feed/{token}":                            anyone,
+	"GET /channels":                                         engagementReaders,
+	"POST /channels":                                        {CommunityLiaison, CommsOfficer, Supervisor},
+	"GET /api/v1/engagements":                               engagementReaders,
+	"POST /api/v1/engagements":                              engagementWriters,
+	"GET /api/v1/engagements/assistant":                     engagementWriters,
+	"GET /api/v1/engagements/{id}":                          engagementReaders,
+	"POST /api/v1/engagements/{id}":                         engagementWriters,
+	"GET /api/v1/engagements/{id}/readiness":                engagementReaders,
+	"GET /api/v1/engagements/{id}/approvals":                engagementReaders,
+	"POST /api/v1/engagements/{id}/approvals":               engagementWriters,
+	"POST /api/v1/engagements/{id}/speakers":                engagementWriters,
+	"POST /api/v1/engagements/{id}/speakers/{rid}/remove":   engagementWriters,
+	"POST /api/v1/engagements/{id}/schedule":                engagementWriters,
+	"POST /api/v1/engagements/{id}/held":                    engagementWriters,
+	"POST /api/v1/engagements/{id}/cancel":                  engagementWriters,
+	"POST /api/v1/engagements/{id}/debrief":                 engagementWriters,
+	"POST /api/v1/engagements/{id}/security-plan":           safetyLeads,
+	"POST /api/v1/engagements/{id}/media":                   mediaPreparers,
+	"POST /api/v1/engagements/{id}/vetting":                 journalistVetters,
+	"POST /api/v1/engagements/{id}/coverage":                mediaPreparers,
+	"GET /api/v1/channels":                                  engagementReaders,
+	"POST /api/v1/channels":                                 {CommunityLiaison, CommsOfficer, Supervisor},
 	"GET /communities":                                      communityReaders,
 	"POST /communities":                                     communityWriters,
 	"GET /communities/new":                                  communityWriters,
@@ -344,6 +401,8 @@ func objectID(f *fixture, path, k string) string {
 		return f.returnee[k].ID
 	case strings.Contains(path, "/admin/users/"):
 		return f.victim[k].ID
+	case strings.Contains(path, "/engagements/{id}"):
+		return f.engagement[k].ID
 	case strings.Contains(path, "/communities/"):
 		return f.community[k].ID
 	case strings.Contains(path, "/teams/"):

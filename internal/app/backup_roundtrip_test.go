@@ -33,7 +33,7 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities}); err != nil {
+		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements}); err != nil {
 			t.Fatal(err)
 		}
 		fillTheRest(t, a)
@@ -143,6 +143,8 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("partners", err)
 	_, err = a.Communities.RevealContact(ctx, by["demo-community-liaison"], "t", comms[0].ID, parts[0].Contacts[0].ID, "round trip of every table")
 	must("contact reveal", err)
+	_, _, err = a.Engagements.CreateFeed(ctx, by["demo-community-liaison"], "t")
+	must("calendar feed", err)
 	_, err = a.Audit.SaveCheckpoint(ctx)
 	must("checkpoint", err)
 	must("due after engagement", a.DB.InTx(ctx, func(tx *store.Tx) error {

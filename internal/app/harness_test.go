@@ -13,6 +13,7 @@ import (
 
 	"inoculate/internal/app"
 	"inoculate/internal/communities"
+	"inoculate/internal/engagements"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -35,13 +36,14 @@ type fixture struct {
 	user map[string]map[authz.Role]auth.User // tenant key → role → user
 	pass string
 	// victim and returnee per tenant key
-	victim    map[string]auth.User
-	returnee  map[string]returnees.Returnee
-	team      map[string]returnees.Team
-	community map[string]communities.Community
-	pending   map[string]returnees.AccessRequest // a request waiting for a custodian
-	sessions  map[string]string                  // "A/role" → session token
-	tokens    map[string]string                  // "A/role" → API token
+	victim     map[string]auth.User
+	returnee   map[string]returnees.Returnee
+	team       map[string]returnees.Team
+	community  map[string]communities.Community
+	engagement map[string]engagements.Engagement
+	pending    map[string]returnees.AccessRequest // a request waiting for a custodian
+	sessions   map[string]string                  // "A/role" → session token
+	tokens     map[string]string                  // "A/role" → API token
 }
 
 const fixturePassword = "correct horse battery staple"
@@ -60,7 +62,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
-		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{},
+		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
 	cli := auth.Actor{UserID: "cli"}
 	for _, k := range []string{"A", "B"} {
@@ -95,6 +97,12 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 			t.Fatal(err)
 		}
 		if f.community[k], err = a.Communities.Create(ctx, sup, "test", communities.NewCommunity{Name: "Community " + k, Kind: "place", Languages: []string{"ar"}}); err != nil {
+			t.Fatal(err)
+		}
+		li := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][authz.CommunityLiaison].ID, Role: authz.CommunityLiaison, Stage: authz.StageFull}
+		if f.engagement[k], err = a.Engagements.Create(ctx, li, "test", engagements.Input{Kind: engagements.KindPublicForum, Title: "Forum " + k,
+			CommunityID: f.community[k].ID, Venue: "Hall " + k, VenueDetails: "CANARY-ADDRESS-" + k, Start: time.Now().UTC().Add(72 * time.Hour).Format("2006-01-02T15:04"),
+			Minutes: 60, TimeZone: "UTC", Language: "ar", Audience: engagements.AudienceCommunity, IdentityLevel: "alias_protected"}); err != nil {
 			t.Fatal(err)
 		}
 		// The liaison and the admin hold an approved access to the identity; another

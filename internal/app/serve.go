@@ -157,7 +157,8 @@ func (a *App) prepare(ctx context.Context, opts ServeOptions, base string) error
 		fmt.Fprintf(opts.Out, "No administrator yet. Create the first one within 30 minutes at:\n  %s/setup/%s\n", base, raw)
 	}
 	if opts.Demo {
-		creds, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities})
+		creds, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities,
+			Engagements: a.Engagements})
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"inoculate/internal/communities"
+	"inoculate/internal/engagements"
 	"inoculate/internal/platform/authz"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
@@ -22,6 +23,7 @@ type Parts struct {
 	Assess      *assessment.Service
 	Family      *family.Service
 	Communities *communities.Service
+	Engagements *engagements.Service
 }
 
 // minimalPDF is a stand-in signed agreement: a PDF by its magic bytes, nothing more.

@@ -115,6 +115,11 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service, parts Part
 			if err := loadCommunity(ctx, parts, by["community_liaison"]); err != nil {
 				return Credentials{}, err
 			}
+			if parts.Engagements != nil {
+				if err := loadEngagements(ctx, parts, by, ids[0]); err != nil {
+					return Credentials{}, err
+				}
+			}
 		}
 	}
 	return creds, nil

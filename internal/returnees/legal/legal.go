@@ -14,6 +14,7 @@ package legal
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -100,7 +101,12 @@ func (k ObligationKind) valid() bool {
 // how many engagements or testimonies of kind the returnee took part in within
 // [from, until). The engagements and testimonies capabilities provide it; until they
 // exist the service counts nothing and says so.
+//
+// A counter answers ErrNotCounted for a kind no capability records yet.
 type ObligationCounter func(ctx context.Context, tenantID, returneeID string, kind string, from, until time.Time) (int, error)
+
+// ErrNotCounted is an ObligationCounter's answer for a kind it does not count.
+var ErrNotCounted = errors.New("legal: obligation kind not counted by the program's records")
 
 // Offence is one alleged offence.
 type Offence struct {

@@ -302,11 +302,15 @@ func (s *Service) progress(ctx context.Context, tenantID, returneeID string, o O
 	from, err1 := time.Parse(time.DateOnly, o.From)
 	until, err2 := time.Parse(time.DateOnly, o.Until)
 	if s.count == nil || err1 != nil || err2 != nil {
-		p.NoteKey, p.Note = "legal.obligation.not_counted", "counted once engagements are recorded"
+		p.NoteKey, p.Note = "legal.obligation.not_counted", "not counted by the program's records yet"
 		return p
 	}
 	end := until.AddDate(0, 0, 1) // the until day is included
 	n, err := s.count(ctx, tenantID, returneeID, string(o.Kind), from, end)
+	if errors.Is(err, ErrNotCounted) {
+		p.NoteKey, p.Note = "legal.obligation.not_counted", "not counted by the program's records yet"
+		return p
+	}
 	if err != nil {
 		slog.Error("legal: count obligation", "err", err, "kind", o.Kind)
 		p.NoteKey, p.Note = "legal.obligation.count_failed", "could not be counted just now"

@@ -634,7 +634,7 @@ func TestObligationProgressFromTheCounter(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range a.Obligations {
-			if o.Progress == nil || o.Progress.Known || o.Progress.NoteKey != "legal.obligation.not_counted" || o.Progress.Note != "counted once engagements are recorded" {
+			if o.Progress == nil || o.Progress.Known || o.Progress.NoteKey != "legal.obligation.not_counted" || o.Progress.Note != "not counted by the program's records yet" {
 				t.Fatalf("progress without a counter: %+v", o.Progress)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"inoculate/internal/dashboard"
 	"inoculate/internal/engagements"
 	"inoculate/internal/engagements/assign"
+	"inoculate/internal/engagements/survey"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -63,6 +64,7 @@ type App struct {
 	Family      *family.Service
 	Communities *communities.Service
 	Engagements *engagements.Service
+	Survey      *survey.Service
 	Events      *events.Bus
 	Site        *web.Site
 
@@ -145,6 +147,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	a.Engagements = engagements.NewService(db, v, log, engagements.Deps{Communities: a.Communities, Returnees: a.Returnees,
 		Assess: a.Assess, Consent: a.Consent, Family: a.Family})
 	a.Legal.SetObligationCounter(a.countObligation)
+	a.Survey = survey.NewService(db, log)
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
 	a.Returnees.OnErase(a.Family.EraseCase)
 	a.Returnees.OnErase(a.Assess.EraseSealed)
@@ -157,6 +160,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		i18n.Fragment{Name: "communities", FS: communities.Messages},
 		i18n.Fragment{Name: "engagements", FS: engagements.Messages},
 		i18n.Fragment{Name: "assign", FS: assign.Messages},
+		i18n.Fragment{Name: "survey", FS: survey.Messages},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
@@ -202,7 +206,11 @@ func (a *App) register() error {
 		return err
 	}
 	if err := engagements.Register(site, a.Engagements, engagements.Hooks{CheckInDue: a.Assess.CheckInDueAfterEngagement,
-		Users: a.feedOwner}); err != nil {
+		Users: a.feedOwner, Survey: a.surveyPanel}); err != nil {
+		return err
+	}
+	if err := survey.Register(site, a.Survey, survey.Deps{Engagements: surveyForums{a.Engagements},
+		PermPrint: permSurveyPrint, PermResults: permSurveyResults, PermEngagement: engagements.PermRead, BaseURL: web.Origin}); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"inoculate/internal/app"
 	"inoculate/internal/demo"
+	"inoculate/internal/engagements/survey"
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
@@ -145,6 +147,12 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("contact reveal", err)
 	_, _, err = a.Engagements.CreateFeed(ctx, by["demo-community-liaison"], "t")
 	must("calendar feed", err)
+	evs, err := a.Engagements.List(ctx, ten.ID, time.Time{}, time.Time{})
+	must("engagements", err)
+	link, err := a.Survey.Link(ctx, ten.ID, evs[0].ID)
+	must("survey link", err)
+	must("survey answer", a.Survey.Submit(ctx, link.Code, survey.Submission{Phase: survey.Before, Language: "ar",
+		Answers: map[string]int{survey.Current().Items[0].ID: 4}}))
 	_, err = a.Audit.SaveCheckpoint(ctx)
 	must("checkpoint", err)
 	must("due after engagement", a.DB.InTx(ctx, func(tx *store.Tx) error {

@@ -116,11 +116,36 @@ func TestPageGallery(t *testing.T) {
 	withdrew := "/returnees/" + people[1].ID
 	comms, _ := a.Communities.List(ctx, ten.ID)
 	community := "/communities/" + comms[0].ID
+	evs, _ := a.Engagements.List(ctx, ten.ID, time.Time{}, time.Time{})
+	if len(evs) < 4 {
+		t.Fatalf("the demo has %d engagements, want 4", len(evs))
+	}
+	engagement := func(status, title string) string {
+		for _, e := range evs {
+			if string(e.Status) == status && strings.Contains(e.Title, title) {
+				return "/engagements/" + e.ID
+			}
+		}
+		t.Fatalf("no %s engagement in the demo", status)
+		return ""
+	}
 	type visit struct{ user, path, wait, name string }
 	visits := []visit{
 		{"demo-community-liaison", "/communities", "main", "communities"},
 		{"demo-community-liaison", community, "main", "community"},
 		{"demo-community-liaison", community + "/edit", "main", "community-edit"},
+		{"demo-community-liaison", "/engagements", "main", "engagements"},
+		{"demo-community-liaison", "/engagements/new", "#title", "engagement-new"},
+		{"demo-community-liaison", engagement("proposed", "Friday"), "#chain", "engagement-proposed"},
+		{"demo-comms-officer", engagement("proposed", "Radio"), "#media", "engagement-interview"},
+		{"demo-community-liaison", engagement("scheduled", ""), "#readiness", "engagement-scheduled"},
+		{"demo-community-liaison", engagement("debriefed", ""), "#debrief", "engagement-debriefed"},
+		{"demo-comms-officer", engagement("scheduled", ""), "#readiness", "engagement-comms"},
+		{"demo-community-liaison", "/engagements/assistant", "main", "assistant"},
+		{"demo-community-liaison", "/calendar", "main", "calendar-month"},
+		{"demo-community-liaison", "/calendar?view=week", "main", "calendar-week"},
+		{"demo-community-liaison", "/channels", "main", "channels"},
+		{"demo-supervisor", "/engagements/settings", "#weekly_limit", "engagement-settings"},
 		{"demo-supervisor", worked, "section.glance", "case-overview"},
 		{"demo-supervisor", withdrew, "section.glance", "case-overview-withdrawn"},
 		{"demo-legal-officer", worked + "/legal", "main", "case-legal"},

@@ -175,12 +175,11 @@ func (s *Service) RecordDecision(ctx context.Context, p *authz.Principal, reques
 			return errs.Wrap(err, "engagements: record decision")
 		}
 		st := chain.Evaluate(ca, append(cp, chain.Approval{AuthorityID: aid, Decision: d, Reason: reason, Revision: cur.Revision, At: rec.RecordedAt}), cur.Revision)
-		to := cur.Status
-		switch {
-		case st.Complete:
+		// Complete: approved. Otherwise proposed: a later veto withdraws an approval
+		// the engagement stood on.
+		to := StatusProposed
+		if st.Complete {
 			to = StatusApproved
-		default:
-			to = StatusProposed // a later "changes" withdraws an approval the engagement stood on
 		}
 		if to != cur.Status {
 			if _, err := tx.Exec(ctx, `UPDATE engagements SET status = ?, updated_by = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,

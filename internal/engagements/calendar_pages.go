@@ -120,7 +120,7 @@ func (h *handlers) renderCalendar(w http.ResponseWriter, r *http.Request, status
 	}
 	d.This = "?view=" + view + "&date=" + anchor.Format(time.DateOnly)
 	if newToken != "" {
-		d.NewFeedURL = origin(r) + "/calendar/feed/" + newToken
+		d.NewFeedURL = web.Origin(r) + "/calendar/feed/" + newToken
 	}
 	page := h.site.NewPage(r, "", d)
 	if formErr != nil {
@@ -128,24 +128,6 @@ func (h *handlers) renderCalendar(w http.ResponseWriter, r *http.Request, status
 		page.Errors = map[string]string{"": msg}
 	}
 	return h.site.Render(w, r, status, "engagements/calendar.html", page)
-}
-
-// origin is this site's address as the browser reached it, for links shown to copy.
-func origin(r *http.Request) string {
-	scheme := "https"
-	if r.TLS == nil && (r.Host == "" || isLoopbackHost(r.Host)) {
-		scheme = "http"
-	}
-	return scheme + "://" + r.Host
-}
-
-func isLoopbackHost(host string) bool {
-	for _, p := range []string{"127.", "localhost", "[::1]"} {
-		if len(host) >= len(p) && host[:len(p)] == p {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *handlers) createFeed(w http.ResponseWriter, r *http.Request) error {

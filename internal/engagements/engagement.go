@@ -13,7 +13,6 @@ package engagements
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"inoculate/internal/returnees/consent"
@@ -218,6 +217,3 @@ const (
 	localLayout  = "2006-01-02T15:04"
 	defaultLimit = 2 // engagements per speaker per week, until the tenant sets its own
 )
-
-// normLanguage lower-cases and trims a language tag.
-func normLanguage(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

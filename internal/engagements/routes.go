@@ -26,10 +26,11 @@ type Hooks struct {
 
 // SurveyPanel is what the engagement page shows of a forum's anonymous survey.
 type SurveyPanel struct {
-	URL         string // the short link, in full
-	PrintHref   string // the printable page with the QR code
-	ResultsHref string // "" when the reader may not see results
-	Responses   int
+	URL          string // the short link, in full; "" until it is made
+	CreateAction string // where to POST to make the link; "" when the reader may not
+	PrintHref    string // the printable page with the QR code; "" when the reader may not
+	ResultsHref  string // "" when the reader may not see results
+	Responses    int
 }
 
 type handlers struct {

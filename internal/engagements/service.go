@@ -134,13 +134,6 @@ func field(tenantID, engagementID, table, column, row string) vault.FieldRef {
 	return vault.FieldRef{TenantID: tenantID, Subject: engagementID, Table: table, Column: column, Row: row}
 }
 
-func nullMillis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return store.Millis(t)
-}
-
 func nullString(s string) any {
 	if s == "" {
 		return nil

@@ -166,6 +166,18 @@ type Event struct {
 	At       int64  `json:"-"`
 }
 
+// noteKeys translate the notes the service writes itself; any other note (a
+// cancellation's reason) is a person's own words, shown as written.
+var noteKeys = map[string]string{
+	"changed": "engagements.note.changed", "material change": "engagements.note.material_change",
+	"speaker added": "engagements.note.speaker_added", "speaker removed": "engagements.note.speaker_removed",
+	"chain of command": "engagements.note.chain", "no chain of command": "engagements.note.no_chain",
+	"readiness check passed": "engagements.note.ready",
+}
+
+// NoteKey is the catalogue key of the event's note, "" when it is a person's words.
+func (e Event) NoteKey() string { return noteKeys[e.Note] }
+
 func events(ctx context.Context, q store.Querier, tenantID, id string) ([]Event, error) {
 	rows, err := q.Query(ctx, `SELECT from_status, to_status, revision, note, by_user, at FROM engagement_events
 		WHERE tenant_id = ? AND engagement_id = ? ORDER BY at, id`, tenantID, id)

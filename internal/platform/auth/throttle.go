@@ -6,12 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"net/netip"
-	"sync"
 	"time"
 
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/errs"
+	"inoculate/internal/platform/ratelimit"
 	"inoculate/internal/platform/store"
 )
 
@@ -91,94 +90,14 @@ func release(ctx context.Context, tx *store.Tx, r reservation) error {
 	return nil
 }
 
-// addrLimiter is a token bucket per client address, in memory only: addresses are
-// never written anywhere, and are held only as HMACs so a memory dump does not list
-// them either. It counts every login attempt, successful or not.
-type addrLimiter struct {
-	mu        sync.Mutex
-	key       []byte
-	limit     float64 // bucket size, and refill per minute
-	buckets   map[[16]byte]*bucket
-	lastSweep time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-// maxBuckets bounds the limiter's memory. When full, new addresses pass unmetered: an
-// attacker with that many addresses gets a fresh bucket per address anyway, and the
-// account throttle and the hash semaphore still hold.
-const maxBuckets = 1 << 16
+// addrLimiter is the per-address limit on sign-in attempts: AddressLimit a minute,
+// in memory only, with addresses held as HMACs (package ratelimit). It counts every
+// attempt, successful or not.
+type addrLimiter struct{ l *ratelimit.Limiter }
 
 func newAddrLimiter(key []byte, limit int) *addrLimiter {
-	return &addrLimiter{key: key, limit: float64(limit), buckets: map[[16]byte]*bucket{}}
-}
-
-// addrID reduces an address to its limiting unit (an IPv6 /64 is one client, a port is
-// ignored) and hashes it.
-func (l *addrLimiter) addrID(address string) [16]byte {
-	norm := address
-	if ap, err := netip.ParseAddrPort(address); err == nil {
-		norm = normAddr(ap.Addr())
-	} else if a, err := netip.ParseAddr(address); err == nil {
-		norm = normAddr(a)
-	}
-	m := hmac.New(sha256.New, l.key)
-	m.Write([]byte(norm))
-	var id [16]byte
-	copy(id[:], m.Sum(nil))
-	return id
-}
-
-func normAddr(a netip.Addr) string {
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
+	return &addrLimiter{l: ratelimit.New(key, limit, time.Minute)}
 }
 
 // allow takes one token from the address's bucket.
-func (l *addrLimiter) allow(address string, now time.Time) bool {
-	id := l.addrID(address)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= time.Minute {
-		l.sweep(now)
-	}
-	b := l.buckets[id]
-	if b == nil {
-		if len(l.buckets) >= maxBuckets {
-			return true
-		}
-		b = &bucket{tokens: l.limit, at: now}
-		l.buckets[id] = b
-	}
-	l.refill(b, now)
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-func (l *addrLimiter) refill(b *bucket, now time.Time) {
-	if d := now.Sub(b.at); d > 0 {
-		b.tokens = min(l.limit, b.tokens+l.limit*d.Minutes())
-	}
-	b.at = now
-}
-
-// sweep forgets buckets that have refilled: they hold no information any more.
-func (l *addrLimiter) sweep(now time.Time) {
-	for id, b := range l.buckets {
-		l.refill(b, now)
-		if b.tokens >= l.limit {
-			delete(l.buckets, id)
-		}
-	}
-	l.lastSweep = now
-}
+func (a *addrLimiter) allow(address string, now time.Time) bool { return a.l.Allow(address, now) }

@@ -61,6 +61,7 @@ var Tables = []string{
 	"community_figures", "community_reveals",
 	"channels", "engagements", "engagement_speakers", "engagement_approvals", "engagement_events",
 	"engagement_media", "engagement_coverage", "engagement_debriefs", "calendar_feeds", "engagement_settings",
+	"survey_links", "survey_responses",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -279,3 +281,20 @@ func newNonce() string {
 
 // Principal is authz.FromContext for handlers.
 func Principal(r *http.Request) *authz.Principal { return authz.FromContext(r.Context()) }
+
+// Origin is the address the browser reached this site at ("https://host"), for links
+// people copy or print: plain http only for a loopback address without TLS (a laptop
+// demo), https otherwise (behind a TLS-terminating proxy too).
+func Origin(r *http.Request) string {
+	host := r.Host
+	if r.TLS == nil {
+		h := host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			h = hh
+		}
+		if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); (err == nil && ip.IsLoopback()) || h == "localhost" {
+			return "http://" + host
+		}
+	}
+	return "https://" + host
+}

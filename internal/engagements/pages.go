@@ -328,8 +328,7 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, fo
 		return err
 	}
 	if rd, ok := AsNotReady(formErr); ok {
-		d.Ready = rd
-		formErr = nil
+		d.Ready = rd // the reasons as the refusal saw them; the message says it was refused
 	}
 	if e.Kind == KindMediaInterview {
 		if d.Media, err = h.svc.Media(ctx, p.TenantID, e.ID); err != nil {

@@ -50,7 +50,9 @@ func TestEngagementAPIContract(t *testing.T) {
 			t.Fatalf("reasons: %+v", rd.Reasons)
 		}
 
-		post := func(body string) response { return f.do("POST", path+"/approvals", body, "A", authz.CommunityLiaison, nil) }
+		post := func(body string) response {
+			return f.do("POST", path+"/approvals", body, "A", authz.CommunityLiaison, nil)
+		}
 		if res := post(`{"authority_id":"` + chain[1].ID + `","decision":"approve"}`); res.status != http.StatusConflict {
 			t.Errorf("out of turn: %d %s", res.status, res.body)
 		}

@@ -47,7 +47,7 @@ var commands = []command{
 	{"audit", "audit verify [--checkpoint FILE] | audit checkpoint | audit key (the public verifier key)", auditCmd},
 	{"backup", "backup --out FILE: write a consistent backup of the database", backupCmd},
 	{"restore", "restore --in FILE: restore a backup into an empty database", restoreCmd},
-	{"plan", "reach planning: plan gen | plan --graph FILE --k K | plan eval", planCmd},
+	{"plan", "reach planning: plan gen [--kind rmat|planted] | plan --graph FILE (--k K | --budget B --costs FILE) [--hist auto|on|off] | plan eval", planCmd},
 	{"version", "print the version", versionCmd},
 }
 

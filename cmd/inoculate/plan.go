@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -34,6 +36,7 @@ func planCmd(ctx context.Context, e env) error {
 
 func planGen(e env, args []string) error {
 	fs := newFlags("plan gen", e)
+	kind := fs.String("kind", "rmat", "rmat (weighted cascade) or planted (communities whose hubs share one audience, with probabilities)")
 	nodes := fs.Int("nodes", 0, "node id space (ids 0..N-1; ids with no edge do not appear)")
 	edges := fs.Int64("edges", 0, "number of distinct directed edges, no self-loops")
 	seed := fs.Uint64("seed", 1, "random seed")
@@ -48,6 +51,15 @@ func planGen(e env, args []string) error {
 		fmt.Fprintln(e.stderr, "--nodes and --edges must be positive")
 		return errUsage
 	}
+	gen, desc := im.RMAT, "R-MAT (a=0.57 b=0.19 c=0.19 d=0.05)"
+	switch *kind {
+	case "rmat":
+	case "planted":
+		gen, desc = im.Planted, "planted communities (shared-audience hubs)"
+	default:
+		fmt.Fprintf(e.stderr, "unknown --kind %q (want rmat or planted)\n", *kind)
+		return errUsage
+	}
 	w, closeOut := e.stdout, func() error { return nil }
 	if *out != "-" {
 		f, err := os.Create(*out)
@@ -57,7 +69,7 @@ func planGen(e env, args []string) error {
 		w, closeOut = f, f.Close
 	}
 	start := time.Now()
-	present, err := im.RMAT(w, *nodes, *edges, *seed)
+	present, err := gen(w, *nodes, *edges, *seed)
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -65,8 +77,8 @@ func planGen(e env, args []string) error {
 		return err
 	}
 	if *out != "-" {
-		fmt.Fprintf(e.stdout, "wrote %s: R-MAT (a=0.57 b=0.19 c=0.19 d=0.05), %d edges on %d nodes (of %d ids), seed %d, %.2f s\n",
-			*out, *edges, present, *nodes, *seed, time.Since(start).Seconds())
+		fmt.Fprintf(e.stdout, "wrote %s: %s, %d edges on %d nodes (of %d ids), seed %d, %.2f s\n",
+			*out, desc, *edges, present, *nodes, *seed, time.Since(start).Seconds())
 	}
 	return nil
 }
@@ -96,23 +108,29 @@ type planOutput struct {
 	Seconds      float64  `json:"seconds"`
 	LoadSeconds  float64  `json:"load_seconds"`
 	PeakRSSBytes int64    `json:"peak_rss_bytes"`
+	// With --budget only: the total cost of the seeds and the budget.
+	Cost   *float64 `json:"cost,omitempty"`
+	Budget *float64 `json:"budget,omitempty"`
 	*planStats
 }
 
 // planStats are the extra figures --stats adds for benchmarks; the plain
 // contract keeps exactly the five keys above.
 type planStats struct {
-	Lower    float64 `json:"lower"`
-	UpperOPT float64 `json:"upper_opt"`
-	Approx   float64 `json:"approx"`
-	RRSets   int     `json:"rr_sets"`
-	RRNodes  int64   `json:"rr_nodes"`
-	Rounds   int     `json:"rounds"`
-	Sample   float64 `json:"sample_seconds"`
-	Greedy   float64 `json:"greedy_seconds"`
-	Nodes    int     `json:"nodes"`
-	Edges    int     `json:"edges"`
-	Threads  int     `json:"threads"`
+	Lower     float64 `json:"lower"`
+	UpperOPT  float64 `json:"upper_opt"`
+	Approx    float64 `json:"approx"`
+	RRSets    int     `json:"rr_sets"`
+	RRNodes   int64   `json:"rr_nodes"`
+	Rounds    int     `json:"rounds"`
+	Sentinels int     `json:"sentinels"`
+	PilotMean float64 `json:"pilot_mean"`
+	Pilot     float64 `json:"pilot_seconds"`
+	Sample    float64 `json:"sample_seconds"`
+	Greedy    float64 `json:"greedy_seconds"`
+	Nodes     int     `json:"nodes"`
+	Edges     int     `json:"edges"`
+	Threads   int     `json:"threads"`
 }
 
 func planSelect(e env, args []string) error {
@@ -126,19 +144,29 @@ func planSelect(e env, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	stats := fs.Bool("stats", false, "with --json: add bounds, RR-set counts and stage times")
-	budget := fs.String("budget", "", "not implemented yet")
-	costs := fs.String("costs", "", "not implemented yet")
+	histFlag := fs.String("hist", "auto", "HIST sentinel phase for graphs with huge RR sets: auto, on or off")
+	budget := fs.Float64("budget", 0, "instead of --k: the most the seeds may cost in all ((1-1/e)/2-eps guarantee)")
+	costsPath := fs.String("costs", "", "with --budget: \"node cost\" per line; nodes not listed cost 1 (default: all cost 1)")
 	if err := parse(fs, args); err != nil {
 		return err
-	}
-	if *budget != "" || *costs != "" {
-		fmt.Fprintln(e.stderr, "--budget and --costs are not implemented yet: use --k")
-		return errUsage
 	}
 	if err := required(fs, "graph"); err != nil {
 		return err
 	}
-	if *k < 1 {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	withBudget := set["budget"]
+	switch {
+	case withBudget && set["k"]:
+		fmt.Fprintln(e.stderr, "--k and --budget exclude each other: give one")
+		return errUsage
+	case set["costs"] && !withBudget:
+		fmt.Fprintln(e.stderr, "--costs needs --budget")
+		return errUsage
+	case withBudget && !(*budget > 0 && !math.IsInf(*budget, 1)):
+		fmt.Fprintln(e.stderr, "--budget must be positive and finite")
+		return errUsage
+	case !withBudget && *k < 1:
 		fmt.Fprintln(e.stderr, "--k must be at least 1")
 		return errUsage
 	}
@@ -147,12 +175,26 @@ func planSelect(e env, args []string) error {
 		fmt.Fprintln(e.stderr, err)
 		return errUsage
 	}
+	hist, err := im.ParseHist(*histFlag)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return errUsage
+	}
 	g, loadSec, err := loadGraph(*graph)
 	if err != nil {
 		return err
 	}
+	opt := im.Options{K: *k, Eps: *eps, Delta: *delta, Model: m, Seed: *seed, Threads: *threads, Hist: hist}
+	if withBudget {
+		opt.K, opt.Budget = 0, *budget
+		if *costsPath != "" {
+			if opt.Costs, err = readCosts(g, *costsPath); err != nil {
+				return err
+			}
+		}
+	}
 	start := time.Now()
-	res, err := im.Select(g, im.Options{K: *k, Eps: *eps, Delta: *delta, Model: m, Seed: *seed, Threads: *threads})
+	res, err := im.Select(g, opt)
 	if err != nil {
 		return err
 	}
@@ -162,6 +204,9 @@ func planSelect(e env, args []string) error {
 		ids[i] = g.IDs[s]
 	}
 	out := planOutput{Seeds: ids, Estimate: res.Estimate, Seconds: sec, LoadSeconds: loadSec, PeakRSSBytes: peakRSS()}
+	if withBudget {
+		out.Cost, out.Budget = &res.Cost, budget
+	}
 	th := *threads
 	if th <= 0 {
 		th = runtime.GOMAXPROCS(0)
@@ -169,20 +214,49 @@ func planSelect(e env, args []string) error {
 	if *asJSON {
 		if *stats {
 			out.planStats = &planStats{Lower: res.Lower, UpperOPT: res.UpperOPT, Approx: res.Approx, RRSets: res.RRSets, RRNodes: res.RRNodes,
-				Rounds: res.Rounds, Sample: res.Sample.Seconds(), Greedy: res.Greedy.Seconds(), Nodes: g.N(), Edges: g.M(), Threads: th}
+				Rounds: res.Rounds, Sentinels: res.Sentinels, PilotMean: res.PilotMean, Pilot: res.Pilot.Seconds(), Sample: res.Sample.Seconds(), Greedy: res.Greedy.Seconds(), Nodes: g.N(), Edges: g.M(), Threads: th}
 		}
 		return json.NewEncoder(e.stdout).Encode(out)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "graph     %s: %d nodes, %d edges, read in %.2f s\n", *graph, g.N(), g.M(), loadSec)
-	fmt.Fprintf(w, "model     %v, k=%d, eps=%g, delta=%.3g, seed=%d, threads=%d\n", m, *k, *eps, deltaOr(*delta, g.N()), *seed, th)
+	choose, needed := fmt.Sprintf("k=%d", *k), fmt.Sprintf("%.3f = 1-1/e-eps", 1-1/math.E-*eps)
+	if withBudget {
+		choose, needed = fmt.Sprintf("budget=%g", *budget), fmt.Sprintf("%.3f = (1-1/e)/2-eps; aimed at %.3f", (1-1/math.E)/2-*eps, 1-1/math.E-*eps)
+	}
+	fmt.Fprintf(w, "model     %v, %s, eps=%g, delta=%.3g, seed=%d, threads=%d\n", m, choose, *eps, deltaOr(*delta, g.N()), *seed, th)
 	fmt.Fprintf(w, "seeds     %s\n", strings.Trim(fmt.Sprint(ids), "[]"))
+	if withBudget {
+		fmt.Fprintf(w, "cost      %g of the budget %g\n", res.Cost, *budget)
+	}
 	fmt.Fprintf(w, "estimate  %.1f nodes reached in expectation (at least %.1f with probability 1-delta)\n", res.Estimate, res.Lower)
-	fmt.Fprintf(w, "guarantee %.3f of the best possible (needed %.3f = 1-1/e-eps)\n", res.Approx, 1-1/2.718281828459045-*eps)
+	fmt.Fprintf(w, "guarantee %.3f of the best possible (needed %s)\n", res.Approx, needed)
 	fmt.Fprintf(w, "work      %d RR sets (%d entries) in %d rounds: %.3f s sampling, %.3f s greedy, %.3f s in all\n",
 		res.RRSets, res.RRNodes, res.Rounds, res.Sample.Seconds(), res.Greedy.Seconds(), sec)
+	if res.Sentinels > 0 {
+		fmt.Fprintf(w, "sentinels the first %d seeds, chosen on pilot RR sets (%.0f nodes each on average, capped) in %.3f s; RR sets stop at them (HIST)\n",
+			res.Sentinels, res.PilotMean, res.Pilot.Seconds())
+	}
 	fmt.Fprintf(w, "memory    %.1f MiB peak\n", float64(out.PeakRSSBytes)/(1<<20))
 	return nil
+}
+
+// readCosts reads a costs file for the nodes of g.
+func readCosts(g *im.Graph, path string) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := im.ReadCosts(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	costs, err := g.CostsOf(entries)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return costs, nil
 }
 
 func deltaOr(d float64, n int) float64 {

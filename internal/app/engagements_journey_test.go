@@ -148,7 +148,7 @@ func TestJourneyForum(t *testing.T) {
 		t.Fatalf("after scheduling the status is %q, want Scheduled", got)
 	}
 	steps(t, li, "make the survey link", chromedp.Navigate(base+path+"?lang=en"), chromedp.WaitVisible(`#survey form`),
-		chromedp.Click(`#survey form button`), chromedp.WaitVisible(`.card .badge.ok`))
+		chromedp.Click(`#survey form button`), chromedp.WaitNotPresent(`#survey`), chromedp.WaitVisible(`main`))
 	if loc := get(t, li, chromedp.Location()); !strings.Contains(loc, "/survey") {
 		t.Errorf("after making the link the browser is at %s", loc)
 	}

@@ -21,6 +21,9 @@ type listRow struct {
 	Engagement
 	Community string
 	Speakers  []Speaker
+	// Approved of Steps authorities approved this version (Steps 0: no chain).
+	Approved, Steps int
+	Vetoed          bool
 }
 
 func (h *handlers) rows(r *http.Request, list []Engagement) ([]listRow, error) {
@@ -44,6 +47,13 @@ func (h *handlers) rows(r *http.Request, list []Engagement) ([]listRow, error) {
 			return nil, err
 		}
 		row.Speakers = sp
+		if e.Status.open() {
+			cv, err := h.svc.Chain(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			row.Approved, row.Steps, row.Vetoed = len(cv.Approved), len(cv.Steps), cv.Vetoed
+		}
 		out = append(out, row)
 	}
 	return out, nil

@@ -1,8 +1,10 @@
 // Package im is influence maximisation for the reach planner (issue 6):
 // a compact reverse graph read from a SNAP-style edge list, reverse-reachable
 // (RR) set sampling under the independent cascade (IC) and linear threshold
-// (LT) models, greedy maximum coverage with OPIM-C adaptive stopping, an
-// independent Monte Carlo evaluator and an R-MAT generator.
+// (LT) models, greedy maximum coverage with OPIM-C adaptive stopping, HIST
+// sentinels for graphs whose RR sets are huge, budgets with a cost per node
+// (cost-aware greedy with the best single node), an independent Monte Carlo
+// evaluator and two generators: R-MAT and planted communities.
 //
 // Everything is sized for graphs of tens of millions of edges: 32-bit dense
 // node ids, float32 probabilities and flat arrays, because RR sampling is

@@ -10,10 +10,15 @@ type rng struct{ s uint64 }
 
 // Stream tags keep the sample families independent of one another.
 const (
-	streamR1  uint64 = 0x9e3779b97f4a7c15
-	streamR2  uint64 = 0xc2b2ae3d27d4eb4f
-	streamMC  uint64 = 0x165667b19e3779f9
-	streamGen uint64 = 0x27d4eb2f165667c5
+	streamR1    uint64 = 0x9e3779b97f4a7c15
+	streamR2    uint64 = 0xc2b2ae3d27d4eb4f
+	streamMC    uint64 = 0x165667b19e3779f9
+	streamGen   uint64 = 0x27d4eb2f165667c5
+	streamPilot uint64 = 0x85ebca77c2b2ae63
+	// The fallback families when sentinels fail to prove the ratio.
+	streamR1b uint64 = 0xd6e8feb86659fd93
+	streamR2b uint64 = 0xa0761d6478bd642f
+	streamR3  uint64 = 0xe7037ed1a0b428db // the estimate after sentinels
 )
 
 func splitmix(x uint64) uint64 {

@@ -13,10 +13,18 @@ import (
 type RRSets struct {
 	Nodes []uint32
 	Off   []int // len Len()+1
+	// Hits counts the sets drawn that reached a sentinel node (see
+	// Sampler.StopAt). They are covered by any seed set holding the
+	// sentinels, so they are counted, not stored: that is what makes RR
+	// sets small on graphs where most of them are huge.
+	Hits int
 }
 
-// Len is the number of sets.
+// Len is the number of sets stored.
 func (r *RRSets) Len() int { return len(r.Off) - 1 }
+
+// Drawn is the number of sets drawn: stored ones plus sentinel hits.
+func (r *RRSets) Drawn() int { return r.Len() + r.Hits }
 
 // Set returns set i.
 func (r *RRSets) Set(i int) []uint32 { return r.Nodes[r.Off[i]:r.Off[i+1]] }
@@ -36,6 +44,28 @@ type Sampler struct {
 	// logarithm per live edge instead of one coin per edge.
 	invLog []float64
 	pool   sync.Pool // per-worker visited stamps
+	// stop is a bitset of sentinel nodes: a set that reaches one ends
+	// there and counts as a hit. A bitset rather than a []bool because it
+	// is probed for every node a set gains, and n/8 bytes stay in cache.
+	stop []uint64
+	// limit caps the nodes of one set (0: none); the pilot of the HIST
+	// phase uses it so that a huge set costs no more than limit nodes.
+	limit int
+}
+
+// StopAt makes later sets end as soon as they reach a node of sentinels,
+// counting them in RRSets.Hits instead of storing them; nil or empty turns
+// it off. The set of such a hit is covered by any seed set containing the
+// sentinels, so coverage counts stay exact for those seed sets.
+func (s *Sampler) StopAt(sentinels []uint32) {
+	if len(sentinels) == 0 {
+		s.stop = nil
+		return
+	}
+	s.stop = make([]uint64, (s.g.N()+63)/64)
+	for _, v := range sentinels {
+		s.stop[v>>6] |= 1 << (v & 63)
+	}
 }
 
 // NewSampler prepares sampling on g. threads <= 0 means GOMAXPROCS.
@@ -71,16 +101,19 @@ func (s *Sampler) getWorker() *worker {
 
 const chunk = 128 // RR sets per unit of work handed to a goroutine
 
-// Extend appends count sets of family stream to rr, continuing its numbering.
+// Extend appends count sets of family stream to rr, continuing its
+// numbering (which counts hits too, so a family is the same sets however
+// it was grown).
 func (s *Sampler) Extend(rr *RRSets, stream uint64, count int) {
 	if count <= 0 {
 		return
 	}
-	first := rr.Len()
+	first := rr.Drawn()
 	nchunks := (count + chunk - 1) / chunk
 	type piece struct {
 		nodes []uint32
 		ends  []int
+		hits  int
 	}
 	pieces := make([]piece, nchunks)
 	var next atomic.Int64
@@ -99,12 +132,18 @@ func (s *Sampler) Extend(rr *RRSets, stream uint64, count int) {
 				lo, hi := c*chunk, min((c+1)*chunk, count)
 				var nodes []uint32
 				ends := make([]int, 0, hi-lo)
+				hits := 0
 				for i := lo; i < hi; i++ {
 					r := newRNG(s.seed, stream, uint64(first+i))
-					nodes = s.sample(w, &r, nodes)
+					var hit bool
+					nodes, hit = s.sample(w, &r, nodes)
+					if hit {
+						hits++
+						continue
+					}
 					ends = append(ends, len(nodes))
 				}
-				pieces[c] = piece{nodes, ends}
+				pieces[c] = piece{nodes, ends, hits}
 			}
 		}()
 	}
@@ -120,6 +159,7 @@ func (s *Sampler) Extend(rr *RRSets, stream uint64, count int) {
 		for _, e := range p.ends {
 			rr.Off = append(rr.Off, base+e)
 		}
+		rr.Hits += p.hits
 	}
 }
 
@@ -133,8 +173,9 @@ func growU32(a []uint32, total int) []uint32 {
 }
 
 // sample appends one RR set (a uniformly random root and every node that
-// reaches it in a random live-edge world) to out.
-func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
+// reaches it in a random live-edge world) to out. If the set reaches a
+// sentinel it appends nothing and reports a hit.
+func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 	g := s.g
 	w.epoch++
 	if w.epoch == 0 { // wrapped: old stamps could collide, so clear once per 2^32 sets
@@ -144,13 +185,21 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
 	ep := w.epoch
 	root := uint32(r.below(uint64(g.N())))
 	start := len(out)
+	stop := s.stop
+	if stop != nil && stop[root>>6]&(1<<(root&63)) != 0 {
+		return out, true
+	}
 	out = append(out, root)
 	w.stamp[root] = ep
 	if s.model == LT {
-		return s.walkLT(w, r, out, root)
+		return s.walkLT(w, r, out, start, root)
 	}
+	limit := s.limit
 	// BFS over in-edges; the set itself is the queue.
 	for q := start; q < len(out); q++ {
+		if limit > 0 && len(out)-start >= limit {
+			return out[:start+limit], false
+		}
 		v := out[q]
 		lo, hi := g.Off[v], g.Off[v+1]
 		if lo == hi {
@@ -161,6 +210,9 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
 				for i := lo; i < hi; i++ {
 					if u := g.Src[i]; w.stamp[u] != ep {
 						w.stamp[u] = ep
+						if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
+							return out[:start], true
+						}
 						out = append(out, u)
 					}
 				}
@@ -180,6 +232,9 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
 				i += uint32(gap)
 				if u := g.Src[i]; w.stamp[u] != ep {
 					w.stamp[u] = ep
+					if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
+						return out[:start], true
+					}
 					out = append(out, u)
 				}
 				i++
@@ -212,24 +267,27 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) []uint32 {
 			}
 			if u := g.Src[i]; w.stamp[u] != ep {
 				w.stamp[u] = ep
+				if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
+					return out[:start], true
+				}
 				out = append(out, u)
 			}
 			i++
 		}
 	}
-	return out
+	return out, false
 }
 
 // walkLT: under linear threshold each node keeps at most one in-edge,
 // edge i with probability p_i, so an RR set is a random walk backwards
 // that stops at a node with no live in-edge or at a node already seen.
-func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, v uint32) []uint32 {
+func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, start int, v uint32) ([]uint32, bool) {
 	g := s.g
 	ep := w.epoch
 	for {
 		lo, hi := g.Off[v], g.Off[v+1]
-		if lo == hi {
-			return out
+		if lo == hi || (s.limit > 0 && len(out)-start >= s.limit) {
+			return out, false
 		}
 		x := r.float()
 		var u uint32
@@ -251,7 +309,10 @@ func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, v uint32) []uint32 {
 			}
 		}
 		if !found || w.stamp[u] == ep {
-			return out
+			return out, false
+		}
+		if s.stop != nil && s.stop[u>>6]&(1<<(u&63)) != 0 {
+			return out[:start], true
 		}
 		w.stamp[u] = ep
 		out = append(out, u)

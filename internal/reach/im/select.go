@@ -15,6 +15,9 @@ type Coverage struct {
 	// greedy steps i of Covered(S_i) + the k largest marginal gains after
 	// S_i (OPIM-C's bound, tighter than Covered/(1-1/e)).
 	Upper int
+	// Filled counts the seeds at the end that cover no set greedy had
+	// left: lowest unused ids, only there to make up k.
+	Filled int
 }
 
 // MaxCover picks k nodes greedily, each covering the most RR sets not yet
@@ -48,9 +51,10 @@ func grow[T any](a []T, n int) []T {
 	return a
 }
 
-func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
-	k = min(k, n)
-	// Inverted index node → sets containing it, by counting sort.
+// index builds the inverted index node → sets containing it (idx, by
+// counting sort, node v's sets at idx[idxOff[v]:idxOff[v+1]]) and sets each
+// node's gain to its number of sets; it returns the largest gain.
+func (cw *coverWork) index(rr *RRSets, n int) int {
 	cw.idxOff = grow(cw.idxOff, n+1)
 	idxOff := cw.idxOff
 	for _, v := range rr.Nodes {
@@ -77,6 +81,23 @@ func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
 		gain[v] = int32(idxOff[v+1] - idxOff[v])
 		maxg = max(maxg, int(gain[v]))
 	}
+	return maxg
+}
+
+func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
+	return cw.extend(rr, n, nil, k)
+}
+
+// extend is greedy maximum coverage that starts from the fixed seeds and
+// adds nodes until there are k. The sets counted in rr.Hits are taken as
+// covered by the fixed seeds (they are the sentinels those sets stopped
+// at). The upper bound still speaks of any k nodes: for every k-set S*,
+// cov(S*) <= cov(S* ∪ S_i) <= cov(S_i) + the k largest gains after S_i,
+// whatever the fixed seeds are.
+func (cw *coverWork) extend(rr *RRSets, n int, fixed []uint32, k int) Coverage {
+	k = min(k, n)
+	maxg := cw.index(rr, n)
+	idxOff, idx, gain := cw.idxOff, cw.idx, cw.gain
 	cw.head, cw.count = grow(cw.head, maxg+1), grow(cw.count, maxg+1)
 	head, count := cw.head, cw.count
 	for i := range head {
@@ -122,24 +143,40 @@ func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
 		return s
 	}
 	res := Coverage{Upper: math.MaxInt}
-	for len(res.Seeds) < k {
-		for maxg > 0 && head[maxg] < 0 {
-			maxg--
+	seeds := make([]uint32, 0, k)
+	nCovered := rr.Hits
+	// The fixed seeds first, then greedy picks; one loop, no closure, as
+	// this is the hot path of every round.
+	for nextFixed := 0; len(seeds) < k; {
+		var u int32
+		if nextFixed < len(fixed) {
+			u = int32(fixed[nextFixed])
+			nextFixed++
+			if chosen[u] {
+				continue
+			}
+			if gain[u] > 0 {
+				unlink(u, gain[u])
+			}
+		} else {
+			for maxg > 0 && head[maxg] < 0 {
+				maxg--
+			}
+			res.Upper = min(res.Upper, nCovered+topK())
+			if maxg == 0 {
+				break
+			}
+			u = head[maxg]
+			unlink(u, int32(maxg))
 		}
-		res.Upper = min(res.Upper, res.Covered+topK())
-		if maxg == 0 {
-			break
-		}
-		u := head[maxg]
-		unlink(u, int32(maxg))
 		chosen[u] = true
-		res.Seeds = append(res.Seeds, uint32(u))
+		seeds = append(seeds, uint32(u))
 		for _, si := range idx[idxOff[u]:idxOff[u+1]] {
 			if covered[si] {
 				continue
 			}
 			covered[si] = true
-			res.Covered++
+			nCovered++
 			for _, w := range rr.Set(int(si)) {
 				if chosen[w] {
 					continue
@@ -153,6 +190,7 @@ func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
 			}
 		}
 	}
+	res.Seeds, res.Covered = seeds, nCovered
 	if len(res.Seeds) == k {
 		for maxg > 0 && head[maxg] < 0 {
 			maxg--
@@ -165,18 +203,20 @@ func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
 		if !chosen[v] {
 			chosen[v] = true
 			res.Seeds = append(res.Seeds, uint32(v))
+			res.Filled++
 		}
 	}
 	return res
 }
 
-// CoveredBy counts the sets in rr that contain a node of seeds.
+// CoveredBy counts the sets in rr that contain a node of seeds, plus the
+// sentinel hits rr.Hits: seeds must then include the sentinels.
 func CoveredBy(rr *RRSets, n int, seeds []uint32) int {
 	in := make([]bool, n)
 	for _, s := range seeds {
 		in[s] = true
 	}
-	c := 0
+	c := rr.Hits
 	for i := 0; i < rr.Len(); i++ {
 		for _, v := range rr.Set(i) {
 			if in[v] {
@@ -191,7 +231,7 @@ func CoveredBy(rr *RRSets, n int, seeds []uint32) int {
 // Options configure Select.
 type Options struct {
 	K       int
-	Eps     float64 // approximation slack: the result is (1-1/e-Eps)-optimal
+	Eps     float64 // approximation slack: the result is (1-1/e-Eps)-optimal (see Budget)
 	Delta   float64 // failure probability; <= 0 means 1/n
 	Model   Model
 	Seed    uint64
@@ -199,21 +239,42 @@ type Options struct {
 	// MaxRRNodes stops sampling once the arena holds this many node
 	// entries (memory guard); 0 means no limit. Hitting it is reported.
 	MaxRRNodes int
+	// Hist chooses HIST-style sentinels for graphs with huge RR sets;
+	// the zero value decides from a pilot sample. Only with K.
+	Hist HistMode
+	// Budget, instead of K, bounds the total cost of the seeds; Costs is
+	// the cost per dense node (nil: DefaultCost each). The seeds are then
+	// ((1-1/e)/2 - Eps)-optimal among all sets within the budget, and
+	// Result.Approx says how much better the bounds could prove.
+	Budget float64
+	Costs  []float64
 }
 
 // Result is a seed set with its estimate and guarantee.
 type Result struct {
-	Seeds    []uint32 // dense ids
-	Estimate float64  // n · coverage in the independent family R2 / |R2|: unbiased
-	Lower    float64  // lower confidence bound on the spread of Seeds
-	UpperOPT float64  // upper confidence bound on the optimal spread
-	Approx   float64  // Lower/UpperOPT: the guarantee achieved, w.p. ≥ 1-Delta
+	Seeds []uint32 // dense ids
+	// Estimate is n · coverage / sets in a fresh family drawn after the
+	// choice (as many sets as R2): unbiased, unlike R2's coverage, on
+	// which the stopping rule depends.
+	Estimate float64
+	Lower    float64 // lower confidence bound on the spread of Seeds
+	UpperOPT float64 // upper confidence bound on the best spread of k nodes, or within the budget
+	Approx   float64 // Lower/UpperOPT: the guarantee achieved, w.p. ≥ 1-Delta
 	Rounds   int
-	RRSets   int   // sets drawn in both families
+	RRSets   int   // sets drawn in all families: R1, R2 and the estimate's
 	RRNodes  int64 // their total size
 	Capped   bool  // MaxRRNodes stopped the doubling early
-	Sample   time.Duration
-	Greedy   time.Duration
+	// Sentinels is how many of Seeds (the first ones) were fixed by the
+	// HIST sentinel phase; 0 when it did not run.
+	Sentinels int
+	// PilotMean is the mean size of the pilot RR sets (capped at
+	// pilotLimit) that decided on the sentinel phase; 0 with HistOff.
+	PilotMean float64
+	Pilot     time.Duration // pilot and sentinel choice
+	Cost      float64       // total cost of Seeds, with a budget
+	Sample    time.Duration
+	Greedy    time.Duration
+	r2Sets    int // sets in the last R2, the size of the estimate's family
 }
 
 // Select runs OPIM-C (Tang, Tang, Xiao, Yuan, SIGMOD 2018): greedy on one
@@ -222,16 +283,34 @@ type Result struct {
 // both until the ratio reaches 1-1/e-Eps or the worst-case size θmax
 // (where the IMM-style guarantee holds anyway) is reached. It usually stops
 // orders of magnitude before θmax.
+//
+// When RR sets are huge (a pilot says so, or Options.Hist is HistOn), a
+// few sentinel seeds are fixed first and the sets stop at them, as HIST
+// does (see HistMode); greedy then continues from the sentinels and the
+// same bounds decide when to stop.
 func Select(g *Graph, opt Options) (*Result, error) {
 	n := g.N()
 	if n == 0 {
 		return nil, errors.New("empty graph")
 	}
-	if opt.K < 1 {
+	withBudget := opt.Budget != 0 || opt.Costs != nil
+	alpha := 1 - 1/math.E
+	switch {
+	case withBudget && opt.K != 0:
+		return nil, errors.New("k and a budget exclude each other")
+	case withBudget && !(opt.Budget > 0 && !math.IsInf(opt.Budget, 1)):
+		return nil, fmt.Errorf("budget must be positive and finite, got %g", opt.Budget)
+	case withBudget && opt.Costs != nil && len(opt.Costs) != n:
+		return nil, fmt.Errorf("%d costs for %d nodes", len(opt.Costs), n)
+	case withBudget && opt.Hist == HistOn:
+		return nil, errors.New("the HIST sentinel phase works with k seeds, not with a budget")
+	case withBudget:
+		alpha = budgetAlpha
+	case opt.K < 1:
 		return nil, fmt.Errorf("k must be at least 1, got %d", opt.K)
 	}
-	if !(opt.Eps > 0 && opt.Eps < 1-1/math.E) {
-		return nil, fmt.Errorf("eps must be in (0, %.3f), got %g", 1-1/math.E, opt.Eps)
+	if !(opt.Eps > 0 && opt.Eps < alpha) {
+		return nil, fmt.Errorf("eps must be in (0, %.3f), got %g", alpha, opt.Eps)
 	}
 	delta := opt.Delta
 	if delta <= 0 {
@@ -245,31 +324,136 @@ func Select(g *Graph, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	s := NewSampler(g, opt.Model, opt.Seed, opt.Threads)
+	res := &Result{}
+	var cw coverWork
+	if withBudget {
+		costs := opt.Costs
+		if costs == nil {
+			costs = make([]float64, n)
+			for i := range costs {
+				costs[i] = DefaultCost
+			}
+		}
+		for v, c := range costs {
+			if !(c >= 0 && !math.IsInf(c, 1)) {
+				return nil, fmt.Errorf("node %d: cost %g must be finite and not negative", g.IDs[v], c)
+			}
+		}
+		pb, err := budgeted(&cw, n, costs, opt.Budget)
+		if err != nil {
+			return nil, err
+		}
+		opimc(s, pb, opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
+		freshEstimate(s, res)
+		for _, v := range res.Seeds {
+			res.Cost += costs[v]
+		}
+		return res, nil
+	}
 	k := min(opt.K, n)
-	eps := opt.Eps
+	var sentinels []uint32
+	if opt.Hist != HistOff {
+		t0 := time.Now()
+		sentinels, res.PilotMean = chooseSentinels(s, k, opt.Hist == HistOn)
+		res.Pilot = time.Since(t0)
+	}
+	if len(sentinels) == 0 {
+		opimc(s, cardinality(&cw, n, nil, k), opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
+		freshEstimate(s, res)
+		return res, nil
+	}
+	// Sentinels: the worst-case size θmax no longer implies the ratio
+	// (the sentinels are not greedy's own first picks on R1), so if the
+	// bounds have not proven it by then, plain OPIM-C runs on fresh
+	// families. Each run gets δ/2, so that the result holds w.p. 1-δ
+	// either way.
+	s.StopAt(sentinels)
+	res.Sentinels = len(sentinels)
+	if opimc(s, cardinality(&cw, n, sentinels, k), opt.Eps, delta/2, opt.MaxRRNodes, streamR1, streamR2, res) || res.Capped {
+		freshEstimate(s, res)
+		return res, nil
+	}
+	s.StopAt(nil)
+	res.Sentinels = 0
+	rounds, sets := res.Rounds, res.RRSets
+	opimc(s, cardinality(&cw, n, nil, k), opt.Eps, delta/2, opt.MaxRRNodes, streamR1b, streamR2b, res)
+	res.Rounds += rounds
+	res.RRSets += sets
+	freshEstimate(s, res)
+	return res, nil
+}
+
+// freshEstimate replaces res.Estimate, R2's coverage, by the coverage in a
+// fresh family of the same size. The doubling stops when R2 happens to
+// look good, so R2's coverage leans high, by a good part of its standard
+// error: +30% was seen with ε = 0.5 and a few hundred sets. The fresh
+// family is unbiased and cheap: its sets only need to know whether they
+// meet a seed, so they stop at the seeds and are not kept.
+func freshEstimate(s *Sampler, res *Result) {
+	t0 := time.Now()
+	count := res.r2Sets
+	s.StopAt(res.Seeds)
+	r3 := newRRSets()
+	s.Extend(r3, streamR3, count)
+	s.StopAt(nil)
+	res.Estimate = float64(r3.Hits) * float64(s.g.N()) / float64(count)
+	res.RRSets += count
+	res.Sample += time.Since(t0)
+}
+
+// problem is what the doubling loop of OPIM-C needs to know about the
+// seed sets allowed.
+type problem struct {
+	// cover picks seeds on R1 and bounds the coverage of any allowed set.
+	cover func(r1 *RRSets) Coverage
+	alpha float64 // the ratio cover guarantees: 1-1/e, or (1-1/e)/2 with a budget
+	// target is the ratio the loop tries to prove before θmax, less eps.
+	target float64
+	size   int // OPT >= size: every allowed set of this many nodes reaches them
+	// lnSets is ln of the number of allowed seed sets (a bound), for the
+	// worst-case sample size θmax.
+	lnSets float64
+}
+
+// cardinality is the problem of choosing k seeds, greedy starting from
+// the fixed sentinels (whose sets the sampler stops at).
+func cardinality(cw *coverWork, n int, sentinels []uint32, k int) problem {
+	return problem{
+		cover:  func(r1 *RRSets) Coverage { return cw.extend(r1, n, sentinels, k) },
+		alpha:  1 - 1/math.E,
+		target: 1 - 1/math.E,
+		size:   k,
+		lnSets: lnChoose(n, k),
+	}
+}
+
+// opimc is the doubling loop of OPIM-C, drawing families stream1 and
+// stream2. It fills res (adding to its times) and reports whether the
+// bounds proved the ratio alpha-eps.
+func opimc(s *Sampler, pb problem, eps, delta float64, maxRRNodes int, stream1, stream2 uint64, res *Result) bool {
+	n := s.g.N()
 	nf := float64(n)
-	e1 := 1 - 1/math.E
-	lnCnk := lnChoose(n, k)
-	thetaMax := 2 * nf * math.Pow(e1*math.Sqrt(math.Log(6/delta))+math.Sqrt(e1*(lnCnk+math.Log(6/delta))), 2) / (eps * eps * float64(k))
+	e1 := pb.alpha
+	k := pb.size
+	thetaMax := 2 * nf * math.Pow(e1*math.Sqrt(math.Log(6/delta))+math.Sqrt(e1*(pb.lnSets+math.Log(6/delta))), 2) / (eps * eps * float64(k))
 	theta0 := thetaMax * eps * eps * float64(k) / nf
 	iMax := max(1, int(math.Ceil(math.Log2(thetaMax/theta0)))) + 1
 	a := math.Log(3 * float64(iMax) / delta)
 
-	s := NewSampler(g, opt.Model, opt.Seed, opt.Threads)
 	r1, r2 := newRRSets(), newRRSets()
-	res := &Result{}
-	var cw coverWork
 	target := int(math.Ceil(theta0))
+	extra := 0
 	for round := 1; ; round++ {
 		t0 := time.Now()
-		s.Extend(r1, streamR1, target-r1.Len())
-		s.Extend(r2, streamR2, target-r2.Len())
+		s.Extend(r1, stream1, target-r1.Drawn())
+		s.Extend(r2, stream2, target-r2.Drawn())
 		t1 := time.Now()
-		cov := cw.maxCover(r1, n, k)
+		cov := pb.cover(r1)
 		lam2 := float64(CoveredBy(r2, n, cov.Seeds))
 		res.Sample += t1.Sub(t0)
 		res.Greedy += time.Since(t1)
-		th1, th2 := float64(r1.Len()), float64(r2.Len())
+		th1, th2 := float64(r1.Drawn()), float64(r2.Drawn())
 		lower := (math.Pow(math.Sqrt(lam2+2*a/9)-math.Sqrt(a/2), 2) - a/18) * nf / th2
 		upper := math.Pow(math.Sqrt(float64(cov.Upper)+a/2)+math.Sqrt(a/2), 2) * nf / th1
 		res.Seeds = cov.Seeds
@@ -278,19 +462,36 @@ func Select(g *Graph, opt Options) (*Result, error) {
 		res.UpperOPT = upper
 		res.Approx = res.Lower / upper
 		res.Rounds = round
-		res.RRSets = r1.Len() + r2.Len()
+		res.RRSets = r1.Drawn() + r2.Drawn()
+		res.r2Sets = r2.Drawn()
 		res.RRNodes = int64(len(r1.Nodes) + len(r2.Nodes))
-		if res.Approx >= e1-eps || round >= iMax || float64(r1.Len()) >= thetaMax {
-			break
+		proven := res.Approx >= pb.target-eps
+		if round >= iMax || th1 >= thetaMax {
+			return proven
 		}
-		if opt.MaxRRNodes > 0 && 2*res.RRNodes > int64(opt.MaxRRNodes) {
+		if proven {
+			// If greedy ran out of sets before k, the last seeds are mere
+			// fillers while more sets would tell which nodes still add
+			// something; a few more doublings are cheap then (sets are
+			// small, or greedy could not have covered them all), and the
+			// bounds of every round hold at once, so stopping later keeps
+			// the guarantee.
+			if cov.Filled == 0 || extra >= maxFillRounds {
+				return true
+			}
+			extra++
+		}
+		if maxRRNodes > 0 && 2*res.RRNodes > int64(maxRRNodes) {
 			res.Capped = true
-			break
+			return proven
 		}
-		target = min(2*r1.Len(), int(math.Ceil(thetaMax)))
+		target = min(2*r1.Drawn(), int(math.Ceil(thetaMax)))
 	}
-	return res, nil
 }
+
+// maxFillRounds bounds the doublings Select adds after the guarantee is
+// proven, to replace filler seeds by useful ones.
+const maxFillRounds = 4
 
 // lnChoose is ln C(n, k) via log-gamma, exact enough for a sample bound.
 func lnChoose(n, k int) float64 {

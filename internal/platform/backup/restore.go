@@ -99,6 +99,15 @@ func Restore(ctx context.Context, db *store.DB, r io.Reader) (Manifest, error) {
 		m, err = readStream(gz, rs)
 		return err
 	})
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		// Damage that still parsed can look like a schema difference or a refused
+		// row: read the rest, and if the gzip layer finds damage, say that instead.
+		if _, derr := io.Copy(io.Discard, gz); derr != nil {
+			if serr := streamErr(derr); errors.Is(serr, ErrCorrupt) {
+				err = serr
+			}
+		}
+	}
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: restore into the %s database: %w", db.Dialect(), err)
 	}

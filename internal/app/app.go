@@ -31,6 +31,8 @@ import (
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/platform/web/static"
+	"inoculate/internal/reach"
+	"inoculate/internal/reach/model"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
 	"inoculate/internal/returnees/caseref"
@@ -65,6 +67,8 @@ type App struct {
 	Communities *communities.Service
 	Engagements *engagements.Service
 	Survey      *survey.Service
+	ReachModel  *model.Service
+	Reach       *reach.Service
 	Events      *events.Bus
 	Site        *web.Site
 
@@ -148,6 +152,9 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		Assess: a.Assess, Consent: a.Consent, Family: a.Family})
 	a.Legal.SetObligationCounter(a.countObligation)
 	a.Survey = survey.NewService(db, log)
+	a.ReachModel = model.NewService(db, log)
+	a.Reach = reach.NewService(reach.Deps{Model: a.ReachModel, Engagements: a.Engagements, Returnees: a.Returnees,
+		Assess: a.Assess, Consent: a.Consent})
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
 	a.Returnees.OnErase(a.Family.EraseCase)
 	a.Returnees.OnErase(a.Assess.EraseSealed)
@@ -161,6 +168,8 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		i18n.Fragment{Name: "engagements", FS: engagements.Messages},
 		i18n.Fragment{Name: "assign", FS: assign.Messages},
 		i18n.Fragment{Name: "survey", FS: survey.Messages},
+		i18n.Fragment{Name: "reach-model", FS: model.Messages},
+		i18n.Fragment{Name: "reach", FS: reach.Messages},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
@@ -211,6 +220,9 @@ func (a *App) register() error {
 	}
 	if err := survey.Register(site, a.Survey, survey.Deps{Engagements: surveyForums{a.Engagements},
 		PermPrint: permSurveyPrint, PermResults: permSurveyResults, PermEngagement: engagements.PermRead, BaseURL: web.Origin}); err != nil {
+		return err
+	}
+	if err := reach.Register(site, a.Reach); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)

@@ -38,6 +38,9 @@ var (
 	venueCleared      = []Role{CommunityLiaison, Supervisor, SafetyOfficer, CaseWorker}
 	mediaPreparers    = []Role{CommsOfficer, CommunityLiaison, Supervisor}
 	journalistVetters = []Role{CommsOfficer, SafetyOfficer, Supervisor}
+	// Reach: communications officers, liaisons and supervisors plan; safety officers read.
+	reachReaders = []Role{CommsOfficer, CommunityLiaison, Supervisor, SafetyOfficer}
+	reachWriters = []Role{CommsOfficer, CommunityLiaison, Supervisor}
 )
 
 // expected is the permission table written out by hand: every route the server
@@ -266,6 +269,25 @@ var expected = map[string][]Role{
 	"GET /engagements/{id}/survey/print":                    engagementWriters,
 	"GET /engagements/{id}/survey/qr.png":                   engagementWriters,
 	"POST /engagements/{id}/survey/close":                   engagementWriters,
+	"GET /reach":                                            reachReaders,
+	"POST /reach/cells":                                     reachWriters,
+	"POST /reach/cells/{cid}/remove":                        reachWriters,
+	"POST /reach/links":                                     reachWriters,
+	"POST /reach/links/remove":                              reachWriters,
+	"POST /reach/pickups":                                   reachWriters,
+	"POST /reach/pickups/remove":                            reachWriters,
+	"POST /reach/options":                                   reachWriters,
+	"POST /reach/options/{oid}/remove":                      reachWriters,
+	"POST /reach/import/{kind}":                             reachWriters,
+	"GET /reach/plans":                                      reachReaders,
+	"POST /reach/plans":                                     reachWriters,
+	"GET /reach/plans/{id}":                                 reachReaders,
+	"POST /reach/plans/{id}/accept":                         engagementWriters,
+	"GET /api/v1/reach/model":                               reachReaders,
+	"POST /api/v1/reach/import/{kind}":                      reachWriters,
+	"POST /api/v1/reach/plans":                              reachWriters,
+	"GET /api/v1/reach/plans/{id}":                          reachReaders,
+	"POST /api/v1/reach/plans/{id}/accept":                  engagementWriters,
 	"GET /api/v1/channels":                                  engagementReaders,
 	"POST /api/v1/channels":                                 {CommunityLiaison, CommsOfficer, Supervisor},
 	"GET /communities":                                      communityReaders,
@@ -410,6 +432,8 @@ func objectID(f *fixture, path, k string) string {
 		return f.returnee[k].ID
 	case strings.Contains(path, "/admin/users/"):
 		return f.victim[k].ID
+	case strings.Contains(path, "/reach/plans/{id}"):
+		return f.plan[k].ID
 	case strings.Contains(path, "/engagements/{id}"):
 		return f.engagement[k].ID
 	case strings.Contains(path, "/communities/"):

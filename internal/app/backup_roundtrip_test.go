@@ -16,6 +16,7 @@ import (
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/store/storetest"
 	"inoculate/internal/platform/vault"
+	"inoculate/internal/reach"
 )
 
 // TestBackupRoundTripOfEveryCapability fills the tables of every capability through
@@ -35,7 +36,7 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements}); err != nil {
+		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements, Reach: a.ReachModel}); err != nil {
 			t.Fatal(err)
 		}
 		fillTheRest(t, a)
@@ -151,6 +152,13 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("engagements", err)
 	link, err := a.Survey.Link(ctx, ten.ID, evs[0].ID)
 	must("survey link", err)
+	cells, err := a.ReachModel.Cells(ctx, ten.ID)
+	must("cells", err)
+	pl, err := a.Reach.Plan(ctx, by["demo-comms-officer"], "t", reach.PlanInput{Name: "Round trip", TargetCells: []string{cells[0].ID, cells[1].ID},
+		BudgetMoney: 500, BudgetHours: 6})
+	must("plan", err)
+	_, err = a.Reach.Accept(ctx, by["demo-community-liaison"], "t", pl.ID, reach.AcceptInput{First: timeNow().AddDate(0, 0, 30).Format(time.DateOnly), Hour: 18, TimeZone: "UTC"})
+	must("accept", err)
 	must("survey answer", a.Survey.Submit(ctx, link.Code, survey.Submission{Phase: survey.Before, Language: "ar",
 		Answers: map[string]int{survey.Current().Items[0].ID: 4}}))
 	_, err = a.Audit.SaveCheckpoint(ctx)

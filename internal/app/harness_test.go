@@ -20,6 +20,7 @@ import (
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/platform/web"
+	"inoculate/internal/reach/model"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
 	"inoculate/internal/returnees/legal"
@@ -41,6 +42,7 @@ type fixture struct {
 	team       map[string]returnees.Team
 	community  map[string]communities.Community
 	engagement map[string]engagements.Engagement
+	plan       map[string]model.Plan
 	pending    map[string]returnees.AccessRequest // a request waiting for a custodian
 	sessions   map[string]string                  // "A/role" → session token
 	tokens     map[string]string                  // "A/role" → API token
@@ -62,7 +64,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
-		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{},
+		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{}, plan: map[string]model.Plan{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
 	cli := auth.Actor{UserID: "cli"}
 	for _, k := range []string{"A", "B"} {
@@ -103,6 +105,15 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		if f.engagement[k], err = a.Engagements.Create(ctx, li, "test", engagements.Input{Kind: engagements.KindPublicForum, Title: "Forum " + k,
 			CommunityID: f.community[k].ID, Venue: "Hall " + k, VenueDetails: "CANARY-ADDRESS-" + k, Start: time.Now().UTC().Add(72 * time.Hour).Format("2006-01-02T15:04"),
 			Minutes: 60, TimeZone: "UTC", Language: "ar", Audience: engagements.AudienceCommunity, IdentityLevel: "alias_protected"}); err != nil {
+			t.Fatal(err)
+		}
+		cell, err := a.ReachModel.CreateCell(ctx, li, "test", model.CellInput{CommunityID: f.community[k].ID, Language: "ar", AgeBand: "18-24",
+			Size: 1000, Source: "test figures", Year: 2025})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.plan[k], err = a.ReachModel.SavePlan(ctx, li, "test", model.PlanInput{Name: "Plan " + k, TargetCells: []string{cell.ID},
+			BudgetMoney: 100, Epsilon: 0.1}); err != nil {
 			t.Fatal(err)
 		}
 		// The liaison and the admin hold an approved access to the identity; another

@@ -8,6 +8,7 @@ import (
 	"inoculate/internal/communities"
 	"inoculate/internal/engagements"
 	"inoculate/internal/platform/authz"
+	"inoculate/internal/reach/model"
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
 	"inoculate/internal/returnees/consent"
@@ -24,6 +25,7 @@ type Parts struct {
 	Family      *family.Service
 	Communities *communities.Service
 	Engagements *engagements.Service
+	Reach       *model.Service
 }
 
 // minimalPDF is a stand-in signed agreement: a PDF by its magic bytes, nothing more.

@@ -180,12 +180,19 @@ func chainReasons(f facts) []Reason {
 	return nil
 }
 
-// consentQuestions are the consent questions to ask for one speaker: any one allowed
-// is enough. A community audience is the speaker's own community when it is their
-// home, and otherwise that community by name.
+// consentQuestions are the consent questions to ask for one speaker of e.
 func consentQuestions(e Engagement, community, home string) []consent.Query {
-	base := consent.Query{Use: e.Kind.use(), IdentityLevel: e.IdentityLevel, Language: e.Language, At: e.StartsAt}
-	switch e.Audience {
+	return ConsentQuestions(e.Kind, e.IdentityLevel, e.Audience, e.Language, community, home, e.StartsAt)
+}
+
+// ConsentQuestions are the consent questions to ask before a speaker whose home
+// community is home appears at an engagement of kind in community (a name, "" for
+// none): any one allowed is enough. A community audience is the speaker's own
+// community when it is their home, and otherwise that community by name. The reach
+// planner asks the same questions of its options.
+func ConsentQuestions(kind Kind, level consent.IdentityLevel, audience Audience, language, community, home string, at time.Time) []consent.Query {
+	base := consent.Query{Use: kind.use(), IdentityLevel: level, Language: language, At: at}
+	switch audience {
 	case AudienceNational:
 		base.Audience = consent.AudienceNational
 		return []consent.Query{base}

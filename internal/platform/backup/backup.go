@@ -62,6 +62,7 @@ var Tables = []string{
 	"channels", "engagements", "engagement_speakers", "engagement_approvals", "engagement_events",
 	"engagement_media", "engagement_coverage", "engagement_debriefs", "calendar_feeds", "engagement_settings",
 	"survey_links", "survey_responses",
+	"audience_cells", "channel_reach", "channel_pickups", "reach_options", "reach_plans", "reach_plan_items",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table

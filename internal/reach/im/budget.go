@@ -95,15 +95,27 @@ func (g *Graph) CostsOf(entries []NodeCost) ([]float64, error) {
 // 1999): (1-1/e)/2 of the best coverage within the budget.
 var budgetAlpha = (1 - 1/math.E) / 2
 
-// budgeted is the problem of choosing seeds of total cost at most budget.
+// budgeted is the problem of choosing seeds of total cost at most budget
+// among cands (sorted; nil: all nodes).
 // The loop still tries to prove 1-1/e-eps, as it does with k: cost-aware
 // greedy usually gets there on real sets, and stopping at the
 // (1-1/e)/2-eps that is assured would stop after a few hundred sets, with
 // seeds chosen on noise (15% less reach was seen). The assured ratio
 // holds by θmax at the latest, which is sized for it.
-func budgeted(cw *coverWork, n int, costs []float64, budget float64) (problem, error) {
-	sorted := slices.Clone(costs)
+func budgeted(cw *coverWork, n int, costs []float64, budget float64, cands []uint32) (problem, error) {
+	var sorted []float64
+	what := "node"
+	if cands == nil {
+		sorted = slices.Clone(costs)
+	} else {
+		what = "candidate"
+		sorted = make([]float64, len(cands))
+		for i, v := range cands {
+			sorted[i] = costs[v]
+		}
+	}
 	slices.Sort(sorted)
+	nc := len(sorted)
 	most, spent := 0, 0.0
 	for _, c := range sorted {
 		if spent+c > budget {
@@ -113,17 +125,20 @@ func budgeted(cw *coverWork, n int, costs []float64, budget float64) (problem, e
 		most++
 	}
 	if most == 0 {
-		return problem{}, fmt.Errorf("no node costs at most the budget %g (the cheapest costs %g)", budget, sorted[0])
+		return problem{}, fmt.Errorf("no %s costs at most the budget %g (the cheapest costs %g)", what, budget, sorted[0])
 	}
-	lnSets := float64(n) * math.Ln2
-	if most <= n/2 { // sets of up to `most` nodes: at most (most+1)·C(n, most)
-		lnSets = lnChoose(n, most) + math.Log(float64(most+1))
+	lnSets := float64(nc) * math.Ln2
+	if most <= nc/2 { // sets of up to `most` nodes: at most (most+1)·C(nc, most)
+		lnSets = lnChoose(nc, most) + math.Log(float64(most+1))
 	}
 	return problem{
+		// The sets hold candidates only (Sampler.keep): no other node has
+		// a gain, so greedy, the best single node and the knapsack bound
+		// all stay among them.
 		cover:  func(r1 *RRSets) Coverage { return cw.budgetCover(r1, n, costs, budget) },
 		alpha:  budgetAlpha,
 		target: 1 - 1/math.E,
-		size:   most,
+		optLow: float64(most),
 		lnSets: lnSets,
 	}, nil
 }

@@ -6,6 +6,12 @@
 // (cost-aware greedy with the best single node), an independent Monte Carlo
 // evaluator and two generators: R-MAT and planted communities.
 //
+// For the reach planner, the spread can count weighted targets only (the
+// people of the audience cells that matter: RR sets are rooted at a target
+// drawn by weight), seeds can be restricted to candidates (the options
+// allowed), and Select can explain its choice: the marginal gain of each
+// seed and what the best option left out would add.
+//
 // Everything is sized for graphs of tens of millions of edges: 32-bit dense
 // node ids, float32 probabilities and flat arrays, because RR sampling is
 // bound by memory latency, not arithmetic.

@@ -79,9 +79,12 @@ var (
 func chooseSentinels(s *Sampler, k int, force bool) ([]uint32, float64) {
 	n := s.g.N()
 	pilot := newRRSets()
-	s.limit = pilotLimit
+	// The pilot keeps every node, candidate or not: a sentinel's worth is
+	// where it cuts the traversal, and that is in whole-set positions.
+	keep := s.keep
+	s.limit, s.keep = pilotLimit, nil
 	s.Extend(pilot, streamPilot, pilotSets)
-	s.limit = 0
+	s.limit, s.keep = 0, keep
 	mean := float64(len(pilot.Nodes)) / float64(pilotSets)
 	if !force && mean < histMinMean {
 		return nil, mean
@@ -124,13 +127,19 @@ func chooseSentinels(s *Sampler, k int, force bool) ([]uint32, float64) {
 				red[v] += int64(cut[i] - p - 1)
 			}
 		}
+		// Only candidates may be sentinels: they are seeds.
 		best := int32(0)
 		for _, v := range touched {
-			best = max(best, cov[v])
+			if keep == nil || inSet(keep, v) {
+				best = max(best, cov[v])
+			}
 		}
 		floor := int32(float64(best) * (1 - histSlack))
 		pick, pickRed := -1, int64(0)
 		for _, v := range touched {
+			if keep != nil && !inSet(keep, v) {
+				continue
+			}
 			if cov[v] >= floor && (pick < 0 || red[v] > pickRed || red[v] == pickRed && v < uint32(pick)) {
 				pick, pickRed = int(v), red[v]
 			}

@@ -51,7 +51,36 @@ type Sampler struct {
 	// limit caps the nodes of one set (0: none); the pilot of the HIST
 	// phase uses it so that a huge set costs no more than limit nodes.
 	limit int
+	// roots draws the root of each set in proportion to the target
+	// weights; nil draws it uniformly from all nodes.
+	roots *aliasTable
+	// keep is a bitset of the nodes a stored set keeps (the candidate
+	// seeds); nil keeps all. The traversal still passes through every
+	// node, but a node that may never be a seed only costs memory and
+	// greedy time in a stored set, and giving it no coverage is what keeps
+	// greedy, the best single node and the upper bound on OPT to the
+	// candidates.
+	keep []uint64
 }
+
+// Total is the weight all estimates are in: the sum of the target
+// weights, or the number of nodes without targets.
+func (s *Sampler) Total() float64 {
+	if s.roots != nil {
+		return s.roots.total
+	}
+	return float64(s.g.N())
+}
+
+func bitset(n int, nodes []uint32) []uint64 {
+	b := make([]uint64, (n+63)/64)
+	for _, v := range nodes {
+		b[v>>6] |= 1 << (v & 63)
+	}
+	return b
+}
+
+func inSet(b []uint64, v uint32) bool { return b[v>>6]&(1<<(v&63)) != 0 }
 
 // StopAt makes later sets end as soon as they reach a node of sentinels,
 // counting them in RRSets.Hits instead of storing them; nil or empty turns
@@ -62,10 +91,7 @@ func (s *Sampler) StopAt(sentinels []uint32) {
 		s.stop = nil
 		return
 	}
-	s.stop = make([]uint64, (s.g.N()+63)/64)
-	for _, v := range sentinels {
-		s.stop[v>>6] |= 1 << (v & 63)
-	}
+	s.stop = bitset(s.g.N(), sentinels)
 }
 
 // NewSampler prepares sampling on g. threads <= 0 means GOMAXPROCS.
@@ -136,7 +162,7 @@ func (s *Sampler) Extend(rr *RRSets, stream uint64, count int) {
 				for i := lo; i < hi; i++ {
 					r := newRNG(s.seed, stream, uint64(first+i))
 					var hit bool
-					nodes, hit = s.sample(w, &r, nodes)
+					nodes, _, hit = s.sample(w, &r, nodes)
 					if hit {
 						hits++
 						continue
@@ -172,10 +198,28 @@ func growU32(a []uint32, total int) []uint32 {
 	return b
 }
 
-// sample appends one RR set (a uniformly random root and every node that
-// reaches it in a random live-edge world) to out. If the set reaches a
-// sentinel it appends nothing and reports a hit.
-func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
+// sample appends one RR set (a random root, uniform or drawn by target
+// weight, and every node that reaches it in a random live-edge world) to
+// out, keeping only the nodes of s.keep. If the set reaches a sentinel it
+// appends nothing and reports a hit and the sentinel.
+func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, uint32, bool) {
+	start := len(out)
+	out, at, hit := s.walk(w, r, out)
+	if hit || s.keep == nil {
+		return out, at, hit
+	}
+	j := start
+	for _, v := range out[start:] {
+		if inSet(s.keep, v) {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j], 0, false
+}
+
+// walk is sample without the filter by s.keep.
+func (s *Sampler) walk(w *worker, r *rng, out []uint32) ([]uint32, uint32, bool) {
 	g := s.g
 	w.epoch++
 	if w.epoch == 0 { // wrapped: old stamps could collide, so clear once per 2^32 sets
@@ -183,11 +227,16 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 		w.epoch = 1
 	}
 	ep := w.epoch
-	root := uint32(r.below(uint64(g.N())))
+	var root uint32
+	if s.roots != nil {
+		root = s.roots.draw(r)
+	} else {
+		root = uint32(r.below(uint64(g.N())))
+	}
 	start := len(out)
 	stop := s.stop
 	if stop != nil && stop[root>>6]&(1<<(root&63)) != 0 {
-		return out, true
+		return out, root, true
 	}
 	out = append(out, root)
 	w.stamp[root] = ep
@@ -198,7 +247,7 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 	// BFS over in-edges; the set itself is the queue.
 	for q := start; q < len(out); q++ {
 		if limit > 0 && len(out)-start >= limit {
-			return out[:start+limit], false
+			return out[:start+limit], 0, false
 		}
 		v := out[q]
 		lo, hi := g.Off[v], g.Off[v+1]
@@ -211,7 +260,7 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 					if u := g.Src[i]; w.stamp[u] != ep {
 						w.stamp[u] = ep
 						if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
-							return out[:start], true
+							return out[:start], u, true
 						}
 						out = append(out, u)
 					}
@@ -233,7 +282,7 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 				if u := g.Src[i]; w.stamp[u] != ep {
 					w.stamp[u] = ep
 					if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
-						return out[:start], true
+						return out[:start], u, true
 					}
 					out = append(out, u)
 				}
@@ -268,26 +317,26 @@ func (s *Sampler) sample(w *worker, r *rng, out []uint32) ([]uint32, bool) {
 			if u := g.Src[i]; w.stamp[u] != ep {
 				w.stamp[u] = ep
 				if stop != nil && stop[u>>6]&(1<<(u&63)) != 0 {
-					return out[:start], true
+					return out[:start], u, true
 				}
 				out = append(out, u)
 			}
 			i++
 		}
 	}
-	return out, false
+	return out, 0, false
 }
 
 // walkLT: under linear threshold each node keeps at most one in-edge,
 // edge i with probability p_i, so an RR set is a random walk backwards
 // that stops at a node with no live in-edge or at a node already seen.
-func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, start int, v uint32) ([]uint32, bool) {
+func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, start int, v uint32) ([]uint32, uint32, bool) {
 	g := s.g
 	ep := w.epoch
 	for {
 		lo, hi := g.Off[v], g.Off[v+1]
 		if lo == hi || (s.limit > 0 && len(out)-start >= s.limit) {
-			return out, false
+			return out, 0, false
 		}
 		x := r.float()
 		var u uint32
@@ -309,10 +358,10 @@ func (s *Sampler) walkLT(w *worker, r *rng, out []uint32, start int, v uint32) (
 			}
 		}
 		if !found || w.stamp[u] == ep {
-			return out, false
+			return out, 0, false
 		}
 		if s.stop != nil && s.stop[u>>6]&(1<<(u&63)) != 0 {
-			return out[:start], true
+			return out[:start], u, true
 		}
 		w.stamp[u] = ep
 		out = append(out, u)

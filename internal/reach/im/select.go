@@ -95,7 +95,16 @@ func (cw *coverWork) maxCover(rr *RRSets, n, k int) Coverage {
 // cov(S*) <= cov(S* ∪ S_i) <= cov(S_i) + the k largest gains after S_i,
 // whatever the fixed seeds are.
 func (cw *coverWork) extend(rr *RRSets, n int, fixed []uint32, k int) Coverage {
+	return cw.extendIn(rr, n, fixed, k, nil)
+}
+
+// extendIn is extend with the fillers taken from cands (nil: all nodes),
+// which must then hold every node the sets hold.
+func (cw *coverWork) extendIn(rr *RRSets, n int, fixed []uint32, k int, cands []uint32) Coverage {
 	k = min(k, n)
+	if cands != nil {
+		k = min(k, len(cands))
+	}
 	maxg := cw.index(rr, n)
 	idxOff, idx, gain := cw.idxOff, cw.idx, cw.gain
 	cw.head, cw.count = grow(cw.head, maxg+1), grow(cw.count, maxg+1)
@@ -199,10 +208,14 @@ func (cw *coverWork) extend(rr *RRSets, n int, fixed []uint32, k int) Coverage {
 	}
 	// Every set is covered (or no node covers more): any further node adds
 	// nothing, so fill up with the lowest unused ids to return k seeds.
-	for v := 0; len(res.Seeds) < k; v++ {
+	for i := 0; len(res.Seeds) < k; i++ {
+		v := uint32(i)
+		if cands != nil {
+			v = cands[i]
+		}
 		if !chosen[v] {
 			chosen[v] = true
-			res.Seeds = append(res.Seeds, uint32(v))
+			res.Seeds = append(res.Seeds, v)
 			res.Filled++
 		}
 	}
@@ -248,22 +261,62 @@ type Options struct {
 	// Result.Approx says how much better the bounds could prove.
 	Budget float64
 	Costs  []float64
+	// Targets are the dense nodes whose activation counts, each with its
+	// weight in TargetWeights (nil: 1 each; a node listed twice counts
+	// with the sum): the spread of a seed set is then the expected sum of
+	// the weights of the targets it activates, and every estimate and
+	// bound of the Result is in those units. RR sets are rooted at a
+	// target drawn in proportion to its weight. Nil Targets count every
+	// node once.
+	Targets       []uint32
+	TargetWeights []float64
+	// Candidates are the only dense nodes that may be seeds (nil: all);
+	// duplicates are ignored. The guarantee is then against the best seed
+	// set of candidates.
+	Candidates []uint32
+	// Explain fills Result.Gains and Result.Next. The estimate's fresh
+	// sample then has at least 65,536 sets, so that gains of a few
+	// percent are told apart, and walks every set that meets a seed to its
+	// end: a few milliseconds on a tenant's model, more on large graphs.
+	Explain bool
 }
 
 // Result is a seed set with its estimate and guarantee.
 type Result struct {
-	Seeds []uint32 // dense ids
-	// Estimate is n · coverage / sets in a fresh family drawn after the
-	// choice (as many sets as R2): unbiased, unlike R2's coverage, on
+	Seeds []uint32 // dense ids; empty only if no candidate can reach a target
+	// Estimate is Total · coverage / sets in a fresh family drawn after
+	// the choice (as many sets as R2): unbiased, unlike R2's coverage, on
 	// which the stopping rule depends.
 	Estimate float64
 	Lower    float64 // lower confidence bound on the spread of Seeds
-	UpperOPT float64 // upper confidence bound on the best spread of k nodes, or within the budget
+	UpperOPT float64 // upper confidence bound on the best spread of k candidates, or within the budget
 	Approx   float64 // Lower/UpperOPT: the guarantee achieved, w.p. ≥ 1-Delta
-	Rounds   int
-	RRSets   int   // sets drawn in all families: R1, R2 and the estimate's
-	RRNodes  int64 // their total size
-	Capped   bool  // MaxRRNodes stopped the doubling early
+	// Ratio is the approximation ratio proven w.p. ≥ 1-Delta: Approx, or
+	// the worst-case ratio (1-1/e-Eps, or (1-1/e)/2-Eps with a budget)
+	// when the sample reached the size θmax that assures it, if that is
+	// more. It is at least 1-1/e-Eps whenever the bounds proved their
+	// target before θmax.
+	Ratio float64
+	Delta float64 // the failure probability used (Options.Delta or 1/n)
+	// Total is the unit of the estimates: the sum of the target weights,
+	// or the number of nodes without targets.
+	Total float64
+	// Gains (with Options.Explain) are the marginal gains of Seeds in the
+	// order chosen, counted on the estimate's fresh family so that they
+	// sum to Estimate: Gains[i] counts the sets that hold Seeds[i] and no
+	// earlier seed. The first Sentinels seeds are the exception: a set
+	// stops at the first sentinel its walk meets, which gets it, so only
+	// their sum is their exact joint gain.
+	Gains []float64
+	// Next (with Options.Explain) is the best candidate left out, by
+	// marginal gain given all of Seeds (per unit of cost with a budget),
+	// counted on the same family: what one more seed, or more budget,
+	// would buy. Nil when no candidate is left.
+	Next    *NextSeed
+	Rounds  int
+	RRSets  int   // sets drawn in all families: R1, R2 and the estimate's
+	RRNodes int64 // their total size
+	Capped  bool  // MaxRRNodes stopped the doubling early
 	// Sentinels is how many of Seeds (the first ones) were fixed by the
 	// HIST sentinel phase; 0 when it did not run.
 	Sentinels int
@@ -274,7 +327,16 @@ type Result struct {
 	Cost      float64       // total cost of Seeds, with a budget
 	Sample    time.Duration
 	Greedy    time.Duration
-	r2Sets    int // sets in the last R2, the size of the estimate's family
+	r2Sets    int // sets in the last R2
+	freshSets int // sets in the estimate's family
+}
+
+// NextSeed is a candidate not chosen with its marginal gain given the
+// seeds (in the units of Result.Total) and its cost (0 without a budget).
+type NextSeed struct {
+	Node uint32
+	Gain float64
+	Cost float64
 }
 
 // Select runs OPIM-C (Tang, Tang, Xiao, Yuan, SIGMOD 2018): greedy on one
@@ -288,6 +350,14 @@ type Result struct {
 // few sentinel seeds are fixed first and the sets stop at them, as HIST
 // does (see HistMode); greedy then continues from the sentinels and the
 // same bounds decide when to stop.
+//
+// With Targets, sets are rooted at a target drawn by weight and all
+// figures are in weighted units (Result.Total); θmax then rests on a lower
+// bound on OPT from the best single paths from candidates to targets
+// (optLowerBound), and if no candidate has any path to a target of
+// positive weight, no seed is chosen. With Candidates, sets keep only
+// candidates, so that greedy, the best single node, the bounds on OPT and
+// the HIST sentinels all stay among them.
 func Select(g *Graph, opt Options) (*Result, error) {
 	n := g.N()
 	if n == 0 {
@@ -319,13 +389,33 @@ func Select(g *Graph, opt Options) (*Result, error) {
 	if delta >= 1 {
 		return nil, fmt.Errorf("delta must be in (0, 1), got %g", delta)
 	}
+	var weights []float64
+	if opt.Targets != nil || opt.TargetWeights != nil {
+		var err error
+		if weights, err = checkTargets(n, opt.Targets, opt.TargetWeights); err != nil {
+			return nil, err
+		}
+	}
+	var cands []uint32 // sorted; nil: every node
+	if opt.Candidates != nil {
+		var err error
+		if cands, err = checkCandidates(n, opt.Candidates); err != nil {
+			return nil, err
+		}
+	}
 	if opt.Model == LT {
 		if err := g.CheckLT(); err != nil {
 			return nil, err
 		}
 	}
 	s := NewSampler(g, opt.Model, opt.Seed, opt.Threads)
-	res := &Result{}
+	if weights != nil {
+		s.roots = newAliasTable(opt.Targets, weights)
+	}
+	if cands != nil {
+		s.keep = bitset(n, cands)
+	}
+	res := &Result{Delta: delta, Total: s.Total()}
 	var cw coverWork
 	if withBudget {
 		costs := opt.Costs
@@ -340,18 +430,40 @@ func Select(g *Graph, opt Options) (*Result, error) {
 				return nil, fmt.Errorf("node %d: cost %g must be finite and not negative", g.IDs[v], c)
 			}
 		}
-		pb, err := budgeted(&cw, n, costs, opt.Budget)
+		pb, err := budgeted(&cw, n, costs, opt.Budget, cands)
 		if err != nil {
 			return nil, err
 		}
-		opimc(s, pb, opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
-		freshEstimate(s, res)
+		if weights != nil {
+			var affordable []uint32
+			for _, v := range orAll(cands, n) {
+				if costs[v] <= opt.Budget {
+					affordable = append(affordable, v)
+				}
+			}
+			if pb.optLow = optLowerBound(g, opt.Targets, weights, affordable, 1); pb.optLow == 0 {
+				return unreachable(res), nil
+			}
+		}
+		_, atMax := opimc(s, pb, opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
+		res.proven(atMax, alpha, opt.Eps)
+		freshEstimate(s, res, cands, costs, opt.Explain)
 		for _, v := range res.Seeds {
 			res.Cost += costs[v]
 		}
 		return res, nil
 	}
-	k := min(opt.K, n)
+	nc := n
+	if cands != nil {
+		nc = len(cands)
+	}
+	k := min(opt.K, nc)
+	optLow := float64(k)
+	if weights != nil {
+		if optLow = optLowerBound(g, opt.Targets, weights, cands, k); optLow == 0 {
+			return unreachable(res), nil
+		}
+	}
 	var sentinels []uint32
 	if opt.Hist != HistOff {
 		t0 := time.Now()
@@ -359,8 +471,9 @@ func Select(g *Graph, opt Options) (*Result, error) {
 		res.Pilot = time.Since(t0)
 	}
 	if len(sentinels) == 0 {
-		opimc(s, cardinality(&cw, n, nil, k), opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
-		freshEstimate(s, res)
+		_, atMax := opimc(s, cardinality(&cw, n, nil, k, cands, optLow), opt.Eps, delta, opt.MaxRRNodes, streamR1, streamR2, res)
+		res.proven(atMax, alpha, opt.Eps)
+		freshEstimate(s, res, cands, nil, opt.Explain)
 		return res, nil
 	}
 	// Sentinels: the worst-case size θmax no longer implies the ratio
@@ -370,36 +483,49 @@ func Select(g *Graph, opt Options) (*Result, error) {
 	// either way.
 	s.StopAt(sentinels)
 	res.Sentinels = len(sentinels)
-	if opimc(s, cardinality(&cw, n, sentinels, k), opt.Eps, delta/2, opt.MaxRRNodes, streamR1, streamR2, res) || res.Capped {
-		freshEstimate(s, res)
+	if ok, _ := opimc(s, cardinality(&cw, n, sentinels, k, cands, optLow), opt.Eps, delta/2, opt.MaxRRNodes, streamR1, streamR2, res); ok || res.Capped {
+		res.proven(false, alpha, opt.Eps)
+		freshEstimate(s, res, cands, nil, opt.Explain)
 		return res, nil
 	}
 	s.StopAt(nil)
 	res.Sentinels = 0
 	rounds, sets := res.Rounds, res.RRSets
-	opimc(s, cardinality(&cw, n, nil, k), opt.Eps, delta/2, opt.MaxRRNodes, streamR1b, streamR2b, res)
+	_, atMax := opimc(s, cardinality(&cw, n, nil, k, cands, optLow), opt.Eps, delta/2, opt.MaxRRNodes, streamR1b, streamR2b, res)
+	res.proven(atMax, alpha, opt.Eps)
 	res.Rounds += rounds
 	res.RRSets += sets
-	freshEstimate(s, res)
+	freshEstimate(s, res, cands, nil, opt.Explain)
 	return res, nil
 }
 
-// freshEstimate replaces res.Estimate, R2's coverage, by the coverage in a
-// fresh family of the same size. The doubling stops when R2 happens to
-// look good, so R2's coverage leans high, by a good part of its standard
-// error: +30% was seen with ε = 0.5 and a few hundred sets. The fresh
-// family is unbiased and cheap: its sets only need to know whether they
-// meet a seed, so they stop at the seeds and are not kept.
-func freshEstimate(s *Sampler, res *Result) {
-	t0 := time.Now()
-	count := res.r2Sets
-	s.StopAt(res.Seeds)
-	r3 := newRRSets()
-	s.Extend(r3, streamR3, count)
-	s.StopAt(nil)
-	res.Estimate = float64(r3.Hits) * float64(s.g.N()) / float64(count)
-	res.RRSets += count
-	res.Sample += time.Since(t0)
+// proven sets Ratio from Approx and, if the sample reached θmax (which
+// assures alpha-eps for greedy's own choice), that worst-case ratio.
+func (res *Result) proven(atMax bool, alpha, eps float64) {
+	res.Ratio = res.Approx
+	if atMax {
+		res.Ratio = max(res.Ratio, alpha-eps)
+	}
+}
+
+// unreachable is the result when no candidate has a path to a target of
+// positive weight: every seed set, the empty one included, reaches
+// nobody, so no seed is chosen and that is optimal.
+func unreachable(res *Result) *Result {
+	res.Approx, res.Ratio = 1, 1
+	return res
+}
+
+// orAll is cands, or every node 0..n-1 when cands is nil.
+func orAll(cands []uint32, n int) []uint32 {
+	if cands != nil {
+		return cands
+	}
+	all := make([]uint32, n)
+	for i := range all {
+		all[i] = uint32(i)
+	}
+	return all
 }
 
 // problem is what the doubling loop of OPIM-C needs to know about the
@@ -410,7 +536,10 @@ type problem struct {
 	alpha float64 // the ratio cover guarantees: 1-1/e, or (1-1/e)/2 with a budget
 	// target is the ratio the loop tries to prove before θmax, less eps.
 	target float64
-	size   int // OPT >= size: every allowed set of this many nodes reaches them
+	// optLow <= OPT, in the units of Sampler.Total: k (or the most nodes
+	// that fit the budget) without targets, as every seed reaches itself;
+	// optLowerBound's path bound with targets.
+	optLow float64
 	// lnSets is ln of the number of allowed seed sets (a bound), for the
 	// worst-case sample size θmax.
 	lnSets float64
@@ -418,26 +547,37 @@ type problem struct {
 
 // cardinality is the problem of choosing k seeds, greedy starting from
 // the fixed sentinels (whose sets the sampler stops at).
-func cardinality(cw *coverWork, n int, sentinels []uint32, k int) problem {
+// Only cands (sorted; nil: all) may be seeds; the sets R1 holds nothing
+// else (Sampler.keep), which leaves only the fillers to restrict.
+func cardinality(cw *coverWork, n int, sentinels []uint32, k int, cands []uint32, optLow float64) problem {
+	nc := n
+	if cands != nil {
+		nc = len(cands)
+	}
 	return problem{
-		cover:  func(r1 *RRSets) Coverage { return cw.extend(r1, n, sentinels, k) },
+		cover:  func(r1 *RRSets) Coverage { return cw.extendIn(r1, n, sentinels, k, cands) },
 		alpha:  1 - 1/math.E,
 		target: 1 - 1/math.E,
-		size:   k,
-		lnSets: lnChoose(n, k),
+		optLow: optLow,
+		lnSets: lnChoose(nc, k),
 	}
 }
 
 // opimc is the doubling loop of OPIM-C, drawing families stream1 and
 // stream2. It fills res (adding to its times) and reports whether the
-// bounds proved the ratio alpha-eps.
-func opimc(s *Sampler, pb problem, eps, delta float64, maxRRNodes int, stream1, stream2 uint64, res *Result) bool {
+// bounds proved the target ratio less eps, and whether R1 reached θmax.
+//
+// With targets every set is rooted at a target drawn by weight, so a seed
+// set covers a set with probability spread/W (W = Sampler.Total, the
+// total weight): the bounds, which are about that coverage fraction, are
+// scaled by W instead of n, and θmax, which rests on OPT >= k nodes, on
+// OPT/W >= optLow/W instead.
+func opimc(s *Sampler, pb problem, eps, delta float64, maxRRNodes int, stream1, stream2 uint64, res *Result) (proven, atMax bool) {
 	n := s.g.N()
-	nf := float64(n)
+	nf := s.Total()
 	e1 := pb.alpha
-	k := pb.size
-	thetaMax := 2 * nf * math.Pow(e1*math.Sqrt(math.Log(6/delta))+math.Sqrt(e1*(pb.lnSets+math.Log(6/delta))), 2) / (eps * eps * float64(k))
-	theta0 := thetaMax * eps * eps * float64(k) / nf
+	thetaMax := 2 * nf * math.Pow(e1*math.Sqrt(math.Log(6/delta))+math.Sqrt(e1*(pb.lnSets+math.Log(6/delta))), 2) / (eps * eps * pb.optLow)
+	theta0 := thetaMax * eps * eps * pb.optLow / nf
 	iMax := max(1, int(math.Ceil(math.Log2(thetaMax/theta0)))) + 1
 	a := math.Log(3 * float64(iMax) / delta)
 
@@ -467,7 +607,7 @@ func opimc(s *Sampler, pb problem, eps, delta float64, maxRRNodes int, stream1, 
 		res.RRNodes = int64(len(r1.Nodes) + len(r2.Nodes))
 		proven := res.Approx >= pb.target-eps
 		if round >= iMax || th1 >= thetaMax {
-			return proven
+			return proven, th1 >= thetaMax
 		}
 		if proven {
 			// If greedy ran out of sets before k, the last seeds are mere
@@ -477,13 +617,13 @@ func opimc(s *Sampler, pb problem, eps, delta float64, maxRRNodes int, stream1, 
 			// bounds of every round hold at once, so stopping later keeps
 			// the guarantee.
 			if cov.Filled == 0 || extra >= maxFillRounds {
-				return true
+				return true, false
 			}
 			extra++
 		}
 		if maxRRNodes > 0 && 2*res.RRNodes > int64(maxRRNodes) {
 			res.Capped = true
-			return proven
+			return proven, false
 		}
 		target = min(2*r1.Drawn(), int(math.Ceil(thetaMax)))
 	}

@@ -146,6 +146,8 @@ func TestPageGallery(t *testing.T) {
 		{"demo-community-liaison", "/calendar?view=week", "main", "calendar-week"},
 		{"demo-community-liaison", "/channels", "main", "channels"},
 		{"demo-supervisor", "/engagements/settings", "#weekly_limit", "engagement-settings"},
+		{"demo-comms-officer", "/reach", "#options", "reach-model"},
+		{"demo-comms-officer", "/reach/plans", "main", "reach-plans"},
 		{"demo-supervisor", worked, "section.glance", "case-overview"},
 		{"demo-supervisor", withdrew, "section.glance", "case-overview-withdrawn"},
 		{"demo-legal-officer", worked + "/legal", "main", "case-legal"},

@@ -318,3 +318,19 @@ func (h *handlers) apiCreateChannel(w http.ResponseWriter, r *http.Request) erro
 	web.WriteJSON(w, http.StatusCreated, c)
 	return nil
 }
+
+func (h *handlers) apiUpdateChannel(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.svc.Channel(r.Context(), web.Principal(r).TenantID, r.PathValue("cid")); err != nil {
+		return err
+	}
+	var in ChannelInput
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := h.svc.UpdateChannel(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("cid"), in)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, c)
+	return nil
+}

@@ -135,12 +135,26 @@ func (h *handlers) renderChannels(w http.ResponseWriter, r *http.Request, status
 }
 
 func (h *handlers) createChannel(w http.ResponseWriter, r *http.Request) error {
+	return h.saveChannel(w, r, "")
+}
+
+func (h *handlers) updateChannel(w http.ResponseWriter, r *http.Request) error {
+	return h.saveChannel(w, r, r.PathValue("cid"))
+}
+
+func (h *handlers) saveChannel(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := web.ParseForm(r); err != nil {
 		return err
 	}
 	f := r.PostForm
-	_, err := h.svc.CreateChannel(r.Context(), web.Principal(r), web.RequestID(r.Context()), ChannelInput{Kind: ChannelKind(f.Get("kind")),
-		Name: f.Get("name"), CommunityID: f.Get("community_id"), Languages: strings.Split(f.Get("languages"), ","), Notes: f.Get("notes")})
+	in := ChannelInput{Kind: ChannelKind(f.Get("kind")), Name: f.Get("name"), CommunityID: f.Get("community_id"),
+		Languages: strings.Split(f.Get("languages"), ","), Notes: f.Get("notes")}
+	var err error
+	if id == "" {
+		_, err = h.svc.CreateChannel(r.Context(), web.Principal(r), web.RequestID(r.Context()), in)
+	} else {
+		_, err = h.svc.UpdateChannel(r.Context(), web.Principal(r), web.RequestID(r.Context()), id, in)
+	}
 	if errs.KindOf(err) == errs.Invalid {
 		return h.renderChannels(w, r, http.StatusUnprocessableEntity, err)
 	}

@@ -79,6 +79,7 @@ func Register(site *web.Site, svc *Service, hooks Hooks) error {
 	b.Handle("GET /calendar/feed/{token}", PermFeed, h.feed)
 	b.Handle("GET /channels", PermRead, h.channels)
 	b.Handle("POST /channels", PermChannelsWrite, h.createChannel)
+	b.Handle("POST /channels/{cid}", PermChannelsWrite, h.updateChannel)
 
 	a := site.API()
 	a.Handle("GET /api/v1/engagements", PermRead, h.apiList)
@@ -101,6 +102,7 @@ func Register(site *web.Site, svc *Service, hooks Hooks) error {
 	a.Handle("POST /api/v1/engagements/{id}/coverage", PermCoverage, h.known(h.apiAddCoverage))
 	a.Handle("GET /api/v1/channels", PermRead, h.apiChannels)
 	a.Handle("POST /api/v1/channels", PermChannelsWrite, h.apiCreateChannel)
+	a.Handle("POST /api/v1/channels/{cid}", PermChannelsWrite, h.apiUpdateChannel)
 	return nil
 }
 

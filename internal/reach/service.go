@@ -39,7 +39,7 @@ func NewService(deps Deps) *Service { return &Service{deps: deps, now: time.Now}
 type Verdict struct {
 	Allowed bool   `json:"allowed"`
 	Key     string `json:"key,omitempty"` // catalogue key of the reason
-	Args    []any  `json:"-"`
+	Args    []any  `json:"args,omitempty"`
 	Text    string `json:"reason,omitempty"` // English
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,8 @@ import (
 	"inoculate/internal/returnees/consent"
 	"inoculate/internal/returnees/family"
 	"inoculate/internal/returnees/legal"
+	"inoculate/internal/testimonies"
+	"inoculate/internal/testimonies/redact"
 )
 
 // Config says where the data lives.
@@ -68,6 +71,7 @@ type App struct {
 	Engagements *engagements.Service
 	Survey      *survey.Service
 	ReachModel  *model.Service
+	Testimonies *testimonies.Service
 	Reach       *reach.Service
 	Events      *events.Bus
 	Site        *web.Site
@@ -153,6 +157,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	a.Legal.SetObligationCounter(a.countObligation)
 	a.Survey = survey.NewService(db, log)
 	a.ReachModel = model.NewService(db, log)
+	a.Testimonies = testimonies.NewService(db, v, log, a.Returnees, a.redactionTerms)
 	a.Reach = reach.NewService(reach.Deps{Model: a.ReachModel, Engagements: a.Engagements, Returnees: a.Returnees,
 		Assess: a.Assess, Consent: a.Consent})
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
@@ -170,6 +175,7 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 		i18n.Fragment{Name: "survey", FS: survey.Messages},
 		i18n.Fragment{Name: "reach-model", FS: model.Messages},
 		i18n.Fragment{Name: "reach", FS: reach.Messages},
+		i18n.Fragment{Name: "testimonies", FS: testimonies.Messages},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("load translations: %w", err)
@@ -223,6 +229,9 @@ func (a *App) register() error {
 		return err
 	}
 	if err := reach.Register(site, a.Reach); err != nil {
+		return err
+	}
+	if err := testimonies.Register(site, a.Testimonies); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)
@@ -281,6 +290,36 @@ func (a *App) countObligation(ctx context.Context, tenantID, returneeID, kind st
 		return 0, legal.ErrNotCounted
 	}
 	return n, err
+}
+
+// redactionTerms are the words of a case that must never be released, for the
+// testimonies' flags: the legal name and address, the home town, relatives' names
+// and places (each an audited read by the system, never shown to a person).
+func (a *App) redactionTerms(ctx context.Context, tenantID, returneeID, requestID string) ([]redact.Term, error) {
+	name, address, home, err := a.Returnees.RedactionTerms(ctx, tenantID, returneeID, requestID)
+	if err != nil {
+		return nil, err
+	}
+	names, places, err := a.Family.RelativeNamesForRedaction(ctx, tenantID, returneeID, requestID)
+	if err != nil {
+		return nil, err
+	}
+	var out []redact.Term
+	add := func(kind, text string) {
+		if strings.TrimSpace(text) != "" {
+			out = append(out, redact.Term{Kind: kind, Text: text})
+		}
+	}
+	add("name", name)
+	add("address", address)
+	add(redact.KindPlace, home)
+	for _, n := range names {
+		add("name", n)
+	}
+	for _, p := range places {
+		add(redact.KindPlace, p)
+	}
+	return out, nil
 }
 
 // feedOwner answers who a calendar feed's owner is now.

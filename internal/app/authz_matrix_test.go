@@ -41,6 +41,10 @@ var (
 	// Reach: communications officers, liaisons and supervisors plan; safety officers read.
 	reachReaders = []Role{CommsOfficer, CommunityLiaison, Supervisor, SafetyOfficer}
 	reachWriters = []Role{CommsOfficer, CommunityLiaison, Supervisor}
+	// Testimonies: communications officers and supervisors work on them; safety
+	// officers and case workers read them.
+	testimonyReaders = []Role{CommsOfficer, Supervisor, SafetyOfficer, CaseWorker}
+	testimonyWriters = []Role{CommsOfficer, Supervisor}
 )
 
 // expected is the permission table written out by hand: every route the server
@@ -270,6 +274,22 @@ var expected = map[string][]Role{
 	"GET /engagements/{id}/survey/print":                    engagementWriters,
 	"GET /engagements/{id}/survey/qr.png":                   engagementWriters,
 	"POST /engagements/{id}/survey/close":                   engagementWriters,
+	"GET /testimonies":                                      testimonyReaders,
+	"POST /testimonies":                                     testimonyWriters,
+	"GET /testimonies/{id}":                                 testimonyReaders,
+	"POST /testimonies/{id}/transcripts":                    testimonyWriters,
+	"GET /testimonies/{id}/export":                          testimonyReaders,
+	"POST /testimonies/{id}/flags/{fid}":                    testimonyWriters,
+	"POST /testimonies/{id}/themes":                         testimonyWriters,
+	"POST /testimonies/{id}/clips":                          testimonyWriters,
+	"GET /api/v1/testimonies":                               testimonyReaders,
+	"POST /api/v1/testimonies":                              testimonyWriters,
+	"GET /api/v1/testimonies/{id}":                          testimonyReaders,
+	"POST /api/v1/testimonies/{id}/transcripts/{lang}":      testimonyWriters,
+	"GET /api/v1/testimonies/{id}/transcripts/{lang}":       testimonyReaders,
+	"GET /api/v1/testimonies/{id}/flags":                    testimonyReaders,
+	"POST /api/v1/testimonies/{id}/flags/{fid}":             testimonyWriters,
+	"POST /api/v1/testimonies/{id}/clips":                   testimonyWriters,
 	"GET /reach":                                            reachReaders,
 	"POST /reach/cells":                                     reachWriters,
 	"POST /reach/cells/{cid}/remove":                        reachWriters,
@@ -434,6 +454,8 @@ func objectID(f *fixture, path, k string) string {
 		return f.returnee[k].ID
 	case strings.Contains(path, "/admin/users/"):
 		return f.victim[k].ID
+	case strings.Contains(path, "/testimonies/{id}"):
+		return f.testimony[k].ID
 	case strings.Contains(path, "/reach/plans/{id}"):
 		return f.plan[k].ID
 	case strings.Contains(path, "/engagements/{id}"):

@@ -36,7 +36,7 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements, Reach: a.ReachModel}); err != nil {
+		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements, Reach: a.ReachModel, Testimonies: a.Testimonies}); err != nil {
 			t.Fatal(err)
 		}
 		fillTheRest(t, a)
@@ -152,6 +152,11 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("engagements", err)
 	link, err := a.Survey.Link(ctx, ten.ID, evs[0].ID)
 	must("survey link", err)
+	tms, err := a.Testimonies.List(ctx, ten.ID)
+	must("testimonies", err)
+	flags, err := a.Testimonies.Flags(ctx, by["demo-comms-officer"], "t", tms[0].ID)
+	must("flags", err)
+	must("resolve a flag", a.Testimonies.ResolveFlag(ctx, by["demo-comms-officer"], "t", tms[0].ID, flags[0].ID, "redacted", ""))
 	cells, err := a.ReachModel.Cells(ctx, ten.ID)
 	must("cells", err)
 	pl, err := a.Reach.Plan(ctx, by["demo-comms-officer"], "t", reach.PlanInput{Name: "Round trip", TargetCells: []string{cells[0].ID, cells[1].ID},

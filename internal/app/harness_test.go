@@ -24,6 +24,7 @@ import (
 	"inoculate/internal/returnees"
 	"inoculate/internal/returnees/assessment"
 	"inoculate/internal/returnees/legal"
+	"inoculate/internal/testimonies"
 )
 
 // fixture is a running server over one store with two tenants, A and B, each with a
@@ -43,6 +44,7 @@ type fixture struct {
 	community  map[string]communities.Community
 	engagement map[string]engagements.Engagement
 	plan       map[string]model.Plan
+	testimony  map[string]testimonies.Testimony
 	pending    map[string]returnees.AccessRequest // a request waiting for a custodian
 	sessions   map[string]string                  // "A/role" → session token
 	tokens     map[string]string                  // "A/role" → API token
@@ -64,7 +66,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
-		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{}, plan: map[string]model.Plan{},
+		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{}, plan: map[string]model.Plan{}, testimony: map[string]testimonies.Testimony{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
 	cli := auth.Actor{UserID: "cli"}
 	for _, k := range []string{"A", "B"} {
@@ -114,6 +116,13 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		}
 		if f.plan[k], err = a.ReachModel.SavePlan(ctx, li, "test", model.PlanInput{Name: "Plan " + k, TargetCells: []string{cell.ID},
 			BudgetMoney: 100, Epsilon: 0.1}); err != nil {
+			t.Fatal(err)
+		}
+		co := &authz.Principal{TenantID: tn.ID, UserID: f.user[k][authz.CommsOfficer].ID, Role: authz.CommsOfficer, Stage: authz.StageFull}
+		if f.testimony[k], err = a.Testimonies.Create(ctx, co, "test", testimonies.Input{ReturneeID: ret.ID, Title: "Testimony " + k, Language: "ar"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Testimonies.ImportTranscript(ctx, co, "test", f.testimony[k].ID, "en", []byte("1\n00:00:01,000 --> 00:00:03,000\nI am CANARY-NAME-"+k+".\n")); err != nil {
 			t.Fatal(err)
 		}
 		// The liaison and the admin hold an approved access to the identity; another

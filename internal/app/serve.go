@@ -158,7 +158,7 @@ func (a *App) prepare(ctx context.Context, opts ServeOptions, base string) error
 	}
 	if opts.Demo {
 		creds, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities,
-			Engagements: a.Engagements, Reach: a.ReachModel})
+			Engagements: a.Engagements, Reach: a.ReachModel, Testimonies: a.Testimonies})
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"inoculate/internal/returnees/consent"
 	"inoculate/internal/returnees/family"
 	"inoculate/internal/returnees/legal"
+	"inoculate/internal/testimonies"
 )
 
 // Parts are the services of a case's parts, so the demo can show a case worked
@@ -26,6 +27,7 @@ type Parts struct {
 	Communities *communities.Service
 	Engagements *engagements.Service
 	Reach       *model.Service
+	Testimonies *testimonies.Service
 }
 
 // minimalPDF is a stand-in signed agreement: a PDF by its magic bytes, nothing more.

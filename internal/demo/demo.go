@@ -119,6 +119,11 @@ func Load(ctx context.Context, a *auth.Service, r *returnees.Service, parts Part
 				if err := loadEngagements(ctx, parts, by, ids[0]); err != nil {
 					return Credentials{}, err
 				}
+				if parts.Testimonies != nil {
+					if err := loadTestimony(ctx, parts, by["comms_officer"], ids[0]); err != nil {
+						return Credentials{}, err
+					}
+				}
 				if parts.Reach != nil {
 					if err := loadReach(ctx, parts, by, ids[0]); err != nil {
 						return Credentials{}, err

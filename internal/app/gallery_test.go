@@ -129,6 +129,10 @@ func TestPageGallery(t *testing.T) {
 		t.Fatalf("no %s engagement in the demo", status)
 		return ""
 	}
+	tms, _ := a.Testimonies.List(ctx, ten.ID)
+	if len(tms) == 0 {
+		t.Fatal("the demo has no testimony")
+	}
 	type visit struct{ user, path, wait, name string }
 	visits := []visit{
 		{"demo-community-liaison", "/communities", "main", "communities"},
@@ -147,6 +151,9 @@ func TestPageGallery(t *testing.T) {
 		{"demo-community-liaison", "/channels", "main", "channels"},
 		{"demo-supervisor", "/engagements/settings", "#weekly_limit", "engagement-settings"},
 		{"demo-comms-officer", "/reach", "#options", "reach-model"},
+		{"demo-comms-officer", "/testimonies", "main", "testimonies"},
+		{"demo-comms-officer", "/testimonies/" + tms[0].ID, "#flags", "testimony"},
+		{"demo-comms-officer", "/testimonies/" + tms[0].ID + "?track=ar", "#flags", "testimony-ar-track"},
 		{"demo-comms-officer", "/reach/plans", "main", "reach-plans"},
 		{"demo-supervisor", worked, "section.glance", "case-overview"},
 		{"demo-supervisor", withdrew, "section.glance", "case-overview-withdrawn"},

@@ -50,7 +50,7 @@ import (
 
 // Tables lists, in restore order (parents before children), every table a backup holds.
 var Tables = []string{
-	"tenants", "users", "api_tokens", "data_keys", "audit_entries", "audit_head", "audit_checkpoints",
+	"tenants", "jobs", "users", "api_tokens", "data_keys", "audit_entries", "audit_head", "audit_checkpoints",
 	"teams", "team_members", "returnees", "identity_reveals", "pipeline_moves", "identity_access_requests", "erasure_requests",
 	"legal_screenings", "legal_offences", "legal_referrals", "legal_agreements", "legal_obligations",
 	"legal_agreement_events", "legal_signatures", "legal_documents",

@@ -50,7 +50,7 @@ func (s *Service) RelativeNamesForRedaction(ctx context.Context, tenantID, retur
 			}
 			names = append(names, string(pt))
 		}
-		_, err = s.audit.Append(ctx, tx, audit.Entry{TenantID: tenantID, ActorID: "system", Action: "family.names_for_redaction",
+		_, err = s.audit.Append(ctx, tx, audit.Entry{TenantID: tenantID, ActorID: "system", Action: "redaction.relative_names",
 			Object: returneeID, Result: "ok", RequestID: requestID})
 		return err
 	})

@@ -224,3 +224,9 @@ func acceptsGzip(header string) bool {
 	}
 	return false
 }
+
+// Read returns the content of the embedded asset name (as in Names), for a package
+// that must know its own script, such as the upload client's tests.
+func Read(name string) ([]byte, error) {
+	return assetsFS.ReadFile("assets/" + name)
+}

@@ -37,7 +37,7 @@ func embedded(t *testing.T, name string) []byte {
 
 func TestNames(t *testing.T) {
 	a := mustNew(t)
-	want := []string{"app.css", "app.js", "favicon.svg", "htmx.min.js"}
+	want := []string{"app.css", "app.js", "favicon.svg", "htmx.min.js", "upload.js"}
 	if got := a.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names = %v, want %v (VENDORED.md must not be served)", got, want)
 	}

@@ -26,9 +26,12 @@ import (
 	"inoculate/internal/platform/audit"
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
+	"inoculate/internal/platform/blobs"
+	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/events"
 	"inoculate/internal/platform/i18n"
 	"inoculate/internal/platform/store"
+	"inoculate/internal/platform/upload"
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/platform/web/static"
@@ -41,6 +44,7 @@ import (
 	"inoculate/internal/returnees/family"
 	"inoculate/internal/returnees/legal"
 	"inoculate/internal/testimonies"
+	"inoculate/internal/testimonies/media"
 	"inoculate/internal/testimonies/redact"
 )
 
@@ -77,6 +81,9 @@ type App struct {
 	Site        *web.Site
 
 	names sync.Map // tenant/user id → user name, for lists and the audit log
+
+	media   *blobs.Local    // original recordings, sealed per speaker
+	uploads *upload.Uploads // recordings arriving in chunks
 }
 
 // KeysFile returns the key file path the config selects.
@@ -158,6 +165,9 @@ func build(ctx context.Context, cfg Config, db *store.DB, keys *vault.KeyFile) (
 	a.Survey = survey.NewService(db, log)
 	a.ReachModel = model.NewService(db, log)
 	a.Testimonies = testimonies.NewService(db, v, log, a.Returnees, a.redactionTerms)
+	if err := a.openMedia(cfg, db, v, keys); err != nil {
+		return nil, err
+	}
 	a.Reach = reach.NewService(reach.Deps{Model: a.ReachModel, Engagements: a.Engagements, Returnees: a.Returnees,
 		Assess: a.Assess, Consent: a.Consent})
 	// Erasure empties the parts' sealed columns in its own transaction, then shreds.
@@ -231,7 +241,7 @@ func (a *App) register() error {
 	if err := reach.Register(site, a.Reach); err != nil {
 		return err
 	}
-	if err := testimonies.Register(site, a.Testimonies); err != nil {
+	if err := testimonies.Register(site, a.Testimonies, a.uploads); err != nil {
 		return err
 	}
 	site.SetCaseTabPerm(caseref.TabOverview, returnees.PermList)
@@ -347,7 +357,50 @@ func (a *App) health(w http.ResponseWriter, r *http.Request) error {
 func (a *App) Handler() http.Handler { return a.Site.Handler() }
 
 // Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.uploads != nil {
+		a.uploads.Close()
+	}
+	if a.media != nil {
+		a.media.Close()
+	}
+	return a.DB.Close()
+}
+
+// openMedia opens the recordings' blob store and the upload staging area under the
+// data directory: recordings are sealed with a key derived from the speaker's data
+// key, staged chunks with a key derived from the key file's secret. Without a data
+// directory (some tests) there are no recordings.
+func (a *App) openMedia(cfg Config, db *store.DB, v *vault.Vault, keys *vault.KeyFile) error {
+	if cfg.DataDir == "" {
+		return nil
+	}
+	var err error
+	if a.media, err = blobs.NewLocal(filepath.Join(cfg.DataDir, "media")); err != nil {
+		return fmt.Errorf("open the media store: %w", err)
+	}
+	sealed := blobs.NewSealed(a.media, func(ctx context.Context, subject string) ([]byte, error) {
+		tenantID, returneeID, ok := testimonies.SubjectKey(subject)
+		if !ok {
+			return nil, errors.New("media: malformed subject")
+		}
+		return v.BlobKey(ctx, db, tenantID, returneeID, "recording")
+	})
+	a.Testimonies.SetRecordings(testimonies.Recordings{Store: sealed, Sniff: media.Sniff})
+	a.uploads, err = upload.New(upload.Config{Dir: filepath.Join(cfg.DataDir, "uploads"), Secret: keys.Secret("upload-staging"),
+		Complete: a.Testimonies.Complete,
+		Owner: func(r *http.Request) (string, error) {
+			p := web.Principal(r)
+			if p == nil {
+				return "", errs.E(errs.Unauthorized, "sign in first")
+			}
+			return testimonies.UploadOwner(p, r.PathValue("id")), nil
+		}})
+	if err != nil {
+		return fmt.Errorf("open the upload staging area: %w", err)
+	}
+	return nil
+}
 
 // ErrNotLoopback is returned when demo mode is asked for on a public address.
 var ErrNotLoopback = errors.New("--demo serves fictional data with printed passwords: it only listens on a loopback address (127.0.0.1, ::1 or localhost)")

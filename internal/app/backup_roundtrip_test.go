@@ -1,8 +1,14 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +19,13 @@ import (
 	"inoculate/internal/platform/auth"
 	"inoculate/internal/platform/authz"
 	"inoculate/internal/platform/backup"
+	"inoculate/internal/platform/jobs"
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/store/storetest"
+	"inoculate/internal/platform/upload"
 	"inoculate/internal/platform/vault"
 	"inoculate/internal/reach"
+	"inoculate/internal/testimonies"
 )
 
 // TestBackupRoundTripOfEveryCapability fills the tables of every capability through
@@ -152,11 +161,18 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("engagements", err)
 	link, err := a.Survey.Link(ctx, ten.ID, evs[0].ID)
 	must("survey link", err)
+	q := jobs.New(a.DB, jobs.Config{})
+	q.Register("test.round_trip", func(context.Context, jobs.Job, func(int64, int64, string)) error { return nil })
+	must("job", a.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := q.Enqueue(ctx, tx, "test.round_trip", ten.ID, []byte(`{"n":1}`))
+		return err
+	}))
 	tms, err := a.Testimonies.List(ctx, ten.ID)
 	must("testimonies", err)
 	flags, err := a.Testimonies.Flags(ctx, by["demo-comms-officer"], "t", tms[0].ID)
 	must("flags", err)
 	must("resolve a flag", a.Testimonies.ResolveFlag(ctx, by["demo-comms-officer"], "t", tms[0].ID, flags[0].ID, "redacted", ""))
+	uploadRecording(t, a, by["demo-comms-officer"], tms[0].ID, wav(upload.MinChunk/2))
 	cells, err := a.ReachModel.Cells(ctx, ten.ID)
 	must("cells", err)
 	pl, err := a.Reach.Plan(ctx, by["demo-comms-officer"], "t", reach.PlanInput{Name: "Round trip", TargetCells: []string{cells[0].ID, cells[1].ID},
@@ -171,4 +187,32 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("due after engagement", a.DB.InTx(ctx, func(tx *store.Tx) error {
 		return a.Assess.CheckInDueAfterEngagement(ctx, tx, ten.ID, first.ID, timeNow())
 	}))
+}
+
+// uploadRecording sends body through the upload protocol to testimony id, as p, with
+// the app's own hand-over (Testimonies.Complete).
+func uploadRecording(t *testing.T, a *app.App, p *authz.Principal, id string, body []byte) {
+	t.Helper()
+	up, err := upload.New(upload.Config{Dir: t.TempDir(), Secret: bytes.Repeat([]byte{7}, 32), Complete: a.Testimonies.Complete,
+		Owner: func(*http.Request) (string, error) { return testimonies.UploadOwner(p, id), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	call := func(h func(http.ResponseWriter, *http.Request) error, r *http.Request) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		if err := h(w, r); err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+		return w
+	}
+	w := call(up.Create, httptest.NewRequest("POST", "/u", strings.NewReader(fmt.Sprintf(`{"size": %d}`, len(body)))))
+	var c struct{ ID string }
+	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("PUT", "/u/"+c.ID, bytes.NewReader(body))
+	r.SetPathValue("uid", c.ID)
+	r.Header.Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(body)-1, len(body)))
+	call(up.Append, r)
 }

@@ -32,6 +32,7 @@ import (
 // user to act on, and a returnee.
 type fixture struct {
 	t    *testing.T
+	dir  string // the data directory
 	app  *app.App
 	srv  *httptest.Server
 	ten  map[string]auth.Tenant
@@ -64,7 +65,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
+	f := &fixture{t: t, dir: dir, app: a, ten: map[string]auth.Tenant{}, user: map[string]map[authz.Role]auth.User{},
 		pass: fixturePassword, victim: map[string]auth.User{}, returnee: map[string]returnees.Returnee{},
 		team: map[string]returnees.Team{}, pending: map[string]returnees.AccessRequest{}, community: map[string]communities.Community{}, engagement: map[string]engagements.Engagement{}, plan: map[string]model.Plan{}, testimony: map[string]testimonies.Testimony{},
 		sessions: map[string]string{}, tokens: map[string]string{}}
@@ -145,6 +146,12 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// doJSON sends a JSON body to a browser route (the upload protocol's Create).
+func (f *fixture) doJSON(method, path, body, k string, r authz.Role) response {
+	f.t.Helper()
+	return f.do(method, path, body, k, r, map[string]string{"Content-Type": "application/json"})
 }
 
 // session signs in (tenant k, role r) and caches the session token.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"inoculate/internal/platform/errs"
+	"inoculate/internal/platform/upload"
 	"inoculate/internal/platform/web"
 	"inoculate/internal/testimonies/subtitles"
 )
@@ -20,17 +21,20 @@ var templates embed.FS
 const maxSubtitles = 9 << 20
 
 type handlers struct {
-	site *web.Site
-	svc  *Service
+	site    *web.Site
+	svc     *Service
+	uploads *upload.Uploads
 }
 
-// Register adds the testimonies pages and API to site.
-func Register(site *web.Site, svc *Service) error {
+// Register adds the testimonies pages and API to site. uploads receives recordings
+// (its Complete must be svc.Complete and its Owner UploadOwner of the path's
+// testimony); nil leaves recordings out.
+func Register(site *web.Site, svc *Service, uploads *upload.Uploads) error {
 	if err := site.Templates.Add("testimonies", templates, "templates"); err != nil {
 		return err
 	}
 	site.AddNav("/testimonies", "nav.testimonies", PermRead)
-	h := &handlers{site: site, svc: svc}
+	h := &handlers{site: site, svc: svc, uploads: uploads}
 	b := site.Browser()
 	b.Handle("GET /testimonies", PermRead, h.list)
 	b.Handle("POST /testimonies", PermWrite, h.create)
@@ -41,6 +45,14 @@ func Register(site *web.Site, svc *Service) error {
 	b.Handle("POST /testimonies/{id}/themes", PermWrite, h.known(h.themes))
 	b.Handle("POST /testimonies/{id}/clips", PermWrite, h.known(h.addClip))
 	site.SetBodyLimit("POST /testimonies/{id}/transcripts", maxSubtitles)
+	if uploads != nil {
+		b.Handle("POST /testimonies/{id}/uploads", PermWrite, h.known(uploads.Create))
+		b.Handle("PUT /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Append))
+		b.Handle("HEAD /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Offset))
+		b.Handle("DELETE /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Cancel))
+		b.Handle("GET /testimonies/{id}/recordings/{rid}", PermReview, h.known(h.recording))
+		site.SetBodyLimit("PUT /testimonies/{id}/uploads/{uid}", upload.MaxChunk+4096)
+	}
 
 	a := site.API()
 	a.Handle("GET /api/v1/testimonies", PermRead, h.apiList)
@@ -136,18 +148,37 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// recording sends an original to a reviewer: an attachment, never shown inline, under
+// a name the server makes.
+func (h *handlers) recording(w http.ResponseWriter, r *http.Request) error {
+	rec, rc, err := h.svc.OpenRecording(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PathValue("rid"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="recording-`+sanitizeLang(strings.ReplaceAll(rec.ID, "-", ""))+"."+sanitizeLang(rec.Kind)+`"`)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("Content-Length", strconv.FormatInt(rec.Size, 10))
+	_, err = io.Copy(w, rc)
+	return err
+}
+
 type showData struct {
-	T         Testimony
-	Alias     string
-	Base      string
-	Languages []string
-	Track     string
-	Segments  []Segment
-	Flags     []Flag
-	Open      int
-	Clips     []Clip
-	Themes    []string
-	CanWrite  bool
+	T          Testimony
+	Alias      string
+	Base       string
+	Languages  []string
+	Track      string
+	Segments   []Segment
+	Flags      []Flag
+	Open       int
+	Clips      []Clip
+	Themes     []string
+	CanWrite   bool
+	Recordings []Recording
+	CanReview  bool
+	Uploads    bool
 }
 
 func (h *handlers) show(w http.ResponseWriter, r *http.Request) error {
@@ -189,6 +220,10 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, fo
 	if d.Clips, err = h.svc.Clips(ctx, p.TenantID, t.ID); err != nil {
 		return err
 	}
+	if d.Recordings, err = h.svc.Recordings(ctx, p.TenantID, t.ID); err != nil {
+		return err
+	}
+	d.CanReview, d.Uploads = page.Can(PermReview), h.uploads != nil
 	page.Data = d
 	if formErr != nil {
 		page.Form = r.PostForm

@@ -49,6 +49,7 @@ type Service struct {
 	audit     *audit.Log
 	returnees *returnees.Service
 	terms     Terms
+	rec       Recordings
 	now       func() time.Time
 }
 

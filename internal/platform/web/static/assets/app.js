@@ -133,4 +133,16 @@
       }
     });
   }
+  // Recordings (upload.js): reload to show a finished upload; show the page's own
+  // words, in the page's language, when one stops.
+  document.addEventListener("upload:complete", function () {
+    window.location.reload();
+  });
+  document.addEventListener("upload:error", function (event) {
+    var box = event.target instanceof Element ? event.target : null;
+    var message = box && box.querySelector("[data-upload-error]");
+    if (message) {
+      message.hidden = false;
+    }
+  });
 })();

@@ -47,7 +47,7 @@ func Register(site *web.Site, svc *Service, uploads *upload.Uploads) error {
 	site.SetBodyLimit("POST /testimonies/{id}/transcripts", maxSubtitles)
 	if uploads != nil {
 		b.Handle("POST /testimonies/{id}/uploads", PermWrite, h.known(uploads.Create))
-		b.Handle("PUT /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Append))
+		b.Handle("PUT /testimonies/{id}/uploads/{uid}", PermWrite, h.known(slowBody(uploads.Append)))
 		b.Handle("HEAD /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Offset))
 		b.Handle("DELETE /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Cancel))
 		b.Handle("GET /testimonies/{id}/recordings/{rid}", PermReview, h.known(h.recording))
@@ -148,6 +148,15 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// slowBody gives a chunk of a recording time to arrive on a slow connection: the
+// server's read timeout suits forms, not 16 MiB from a phone in a village.
+func slowBody(next web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(15 * time.Minute))
+		return next(w, r)
+	}
+}
+
 // recording sends an original to a reviewer: an attachment, never shown inline, under
 // a name the server makes.
 func (h *handlers) recording(w http.ResponseWriter, r *http.Request) error {
@@ -156,6 +165,8 @@ func (h *handlers) recording(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer rc.Close()
+	// Several gigabytes take longer than the server's write timeout for pages.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(2 * time.Hour))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="recording-`+sanitizeLang(strings.ReplaceAll(rec.ID, "-", ""))+"."+sanitizeLang(rec.Kind)+`"`)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")

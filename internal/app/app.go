@@ -30,6 +30,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/events"
 	"inoculate/internal/platform/i18n"
+	"inoculate/internal/platform/jobs"
 	"inoculate/internal/platform/store"
 	"inoculate/internal/platform/upload"
 	"inoculate/internal/platform/vault"
@@ -82,8 +83,9 @@ type App struct {
 
 	names sync.Map // tenant/user id → user name, for lists and the audit log
 
-	media   *blobs.Local    // original recordings, sealed per speaker
-	uploads *upload.Uploads // recordings arriving in chunks
+	Jobs    *jobs.StoreQueue // background work (renditions); started by Serve
+	media   *blobs.Local     // original recordings, sealed per speaker
+	uploads *upload.Uploads  // recordings arriving in chunks
 }
 
 // KeysFile returns the key file path the config selects.
@@ -387,6 +389,12 @@ func (a *App) openMedia(cfg Config, db *store.DB, v *vault.Vault, keys *vault.Ke
 		return v.BlobKey(ctx, db, tenantID, returneeID, "recording")
 	})
 	a.Testimonies.SetRecordings(testimonies.Recordings{Store: sealed, Sniff: media.Sniff})
+	work := filepath.Join(cfg.DataDir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return fmt.Errorf("create the work directory: %w", err)
+	}
+	a.Jobs = jobs.New(db, jobs.Config{})
+	a.Testimonies.SetRenditions(testimonies.Renditions{Queue: a.Jobs, WorkDir: work, Consent: a.Consent})
 	a.uploads, err = upload.New(upload.Config{Dir: filepath.Join(cfg.DataDir, "uploads"), Secret: keys.Secret("upload-staging"),
 		Complete: a.Testimonies.Complete,
 		Owner: func(r *http.Request) (string, error) {

@@ -287,6 +287,7 @@ var expected = map[string][]Role{
 	"HEAD /testimonies/{id}/uploads/{uid}":                  testimonyWriters,
 	"DELETE /testimonies/{id}/uploads/{uid}":                testimonyWriters,
 	"GET /testimonies/{id}/recordings/{rid}":                {CommsOfficer, SafetyOfficer, Supervisor},
+	"POST /testimonies/{id}/renditions":                     testimonyWriters,
 	"GET /api/v1/testimonies":                               testimonyReaders,
 	"POST /api/v1/testimonies":                              testimonyWriters,
 	"GET /api/v1/testimonies/{id}":                          testimonyReaders,

@@ -173,6 +173,10 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("flags", err)
 	must("resolve a flag", a.Testimonies.ResolveFlag(ctx, by["demo-comms-officer"], "t", tms[0].ID, flags[0].ID, "redacted", ""))
 	uploadRecording(t, a, by["demo-comms-officer"], tms[0].ID, wav(upload.MinChunk/2))
+	clips, err := a.Testimonies.Clips(ctx, ten.ID, tms[0].ID)
+	must("clips", err)
+	_, err = a.Testimonies.RequestRendition(ctx, by["demo-comms-officer"], "t", tms[0].ID, clips[0].ID)
+	must("rendition", err)
 	cells, err := a.ReachModel.Cells(ctx, ten.ID)
 	must("cells", err)
 	pl, err := a.Reach.Plan(ctx, by["demo-comms-officer"], "t", reach.PlanInput{Name: "Round trip", TargetCells: []string{cells[0].ID, cells[1].ID},

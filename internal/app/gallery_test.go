@@ -35,6 +35,7 @@ type demoServer struct {
 	out       string // what serve printed
 	setupLink string
 	passwords map[string]string // demo user → password
+	dataDir   string
 }
 
 // startDemoServer boots the real server with --demo on a free port and reads the
@@ -42,7 +43,8 @@ type demoServer struct {
 func startDemoServer(t *testing.T) demoServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
+	dataDir := t.TempDir()
+	a, err := app.Open(ctx, app.Config{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func startDemoServer(t *testing.T) demoServer {
 	go func() {
 		done <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", Demo: true, Out: &out, Ready: func(u string) { ready <- u }})
 	}()
-	d := demoServer{app: a, passwords: map[string]string{}}
+	d := demoServer{app: a, passwords: map[string]string{}, dataDir: dataDir}
 	select {
 	case d.base = <-ready:
 	case err := <-done:

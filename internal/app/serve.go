@@ -75,6 +75,12 @@ func (a *App) Serve(ctx context.Context, opts ServeOptions) error {
 	if opts.Ready != nil {
 		opts.Ready(base)
 	}
+	if a.Jobs != nil {
+		if err := a.Jobs.Start(ctx); err != nil {
+			return fmt.Errorf("start background jobs: %w", err)
+		}
+		defer a.Jobs.Stop(context.WithoutCancel(ctx))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.checkpointLoop(ctx)

@@ -51,6 +51,7 @@ func Register(site *web.Site, svc *Service, uploads *upload.Uploads) error {
 		b.Handle("HEAD /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Offset))
 		b.Handle("DELETE /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Cancel))
 		b.Handle("GET /testimonies/{id}/recordings/{rid}", PermReview, h.known(h.recording))
+		b.Handle("POST /testimonies/{id}/renditions", PermWrite, h.known(h.requestRendition))
 		site.SetBodyLimit("PUT /testimonies/{id}/uploads/{uid}", upload.MaxChunk+4096)
 	}
 
@@ -188,6 +189,7 @@ type showData struct {
 	Themes     []string
 	CanWrite   bool
 	Recordings []Recording
+	Renditions []Rendition
 	CanReview  bool
 	Uploads    bool
 }
@@ -232,6 +234,9 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, fo
 		return err
 	}
 	if d.Recordings, err = h.svc.Recordings(ctx, p.TenantID, t.ID); err != nil {
+		return err
+	}
+	if d.Renditions, err = h.svc.RenditionsOf(ctx, p.TenantID, t.ID); err != nil {
 		return err
 	}
 	d.CanReview, d.Uploads = page.Can(PermReview), h.uploads != nil
@@ -320,6 +325,17 @@ func (h *handlers) themes(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = h.svc.SetThemes(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PostForm.Get("track"), idx, r.PostForm["theme"])
 	return h.after(w, r, err, "tracks")
+}
+
+func (h *handlers) requestRendition(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	_, err := h.svc.RequestRendition(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PostForm.Get("clip_id"))
+	if errs.Is(err, errs.NotFound) {
+		err = &errs.Error{Kind: errs.Invalid, Field: "clip_id", MsgKey: "testimonies.error.clip", Msg: "no such clip"}
+	}
+	return h.after(w, r, err, "clips")
 }
 
 func (h *handlers) addClip(w http.ResponseWriter, r *http.Request) error {

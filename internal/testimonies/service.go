@@ -50,6 +50,7 @@ type Service struct {
 	returnees *returnees.Service
 	terms     Terms
 	rec       Recordings
+	rend      Renditions
 	now       func() time.Time
 }
 

@@ -63,7 +63,7 @@ var Tables = []string{
 	"engagement_media", "engagement_coverage", "engagement_debriefs", "calendar_feeds", "engagement_settings",
 	"survey_links", "survey_responses",
 	"audience_cells", "channel_reach", "channel_pickups", "reach_options", "reach_plans", "reach_plan_items",
-	"testimonies", "testimony_segments", "testimony_flags", "testimony_clips", "testimony_recordings",
+	"testimonies", "testimony_segments", "testimony_flags", "testimony_clips", "testimony_recordings", "testimony_renditions",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table

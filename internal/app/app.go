@@ -394,7 +394,7 @@ func (a *App) openMedia(cfg Config, db *store.DB, v *vault.Vault, keys *vault.Ke
 		return fmt.Errorf("create the work directory: %w", err)
 	}
 	a.Jobs = jobs.New(db, jobs.Config{})
-	a.Testimonies.SetRenditions(testimonies.Renditions{Queue: a.Jobs, WorkDir: work, Consent: a.Consent})
+	a.Testimonies.SetRenditions(testimonies.Renditions{Queue: a.Jobs, WorkDir: work, Consent: a.Consent, Assess: a.Assess})
 	a.uploads, err = upload.New(upload.Config{Dir: filepath.Join(cfg.DataDir, "uploads"), Secret: keys.Secret("upload-staging"),
 		Complete: a.Testimonies.Complete,
 		Owner: func(r *http.Request) (string, error) {

@@ -43,7 +43,7 @@ var (
 	reachWriters = []Role{CommsOfficer, CommunityLiaison, Supervisor}
 	// Testimonies: communications officers and supervisors work on them; safety
 	// officers and case workers read them.
-	testimonyReaders = []Role{CommsOfficer, Supervisor, SafetyOfficer, CaseWorker}
+	testimonyReaders = []Role{CommsOfficer, Supervisor, SafetyOfficer, CaseWorker, LegalOfficer}
 	testimonyWriters = []Role{CommsOfficer, Supervisor}
 )
 
@@ -288,6 +288,8 @@ var expected = map[string][]Role{
 	"DELETE /testimonies/{id}/uploads/{uid}":                testimonyWriters,
 	"GET /testimonies/{id}/recordings/{rid}":                {CommsOfficer, SafetyOfficer, Supervisor},
 	"POST /testimonies/{id}/renditions":                     testimonyWriters,
+	"POST /testimonies/{id}/renditions/{rid}/reviews":       {LegalOfficer, SafetyOfficer, CommsOfficer, Supervisor},
+	"POST /testimonies/{id}/renditions/{rid}/release":       testimonyWriters,
 	"GET /api/v1/testimonies":                               testimonyReaders,
 	"POST /api/v1/testimonies":                              testimonyWriters,
 	"GET /api/v1/testimonies/{id}":                          testimonyReaders,

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,14 +50,14 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 		if _, err := demo.Load(ctx, a.Auth, a.Returnees, demo.Parts{Legal: a.Legal, Consent: a.Consent, Assess: a.Assess, Family: a.Family, Communities: a.Communities, Engagements: a.Engagements, Reach: a.ReachModel, Testimonies: a.Testimonies}); err != nil {
 			t.Fatal(err)
 		}
-		fillTheRest(t, a)
+		emptyOK := fillTheRest(t, a)
 		file := filepath.Join(t.TempDir(), "all.inoc")
 		m, err := backup.WriteFile(ctx, src, file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, table := range backup.Tables {
-			if m.Tables[table] == 0 {
+			if m.Tables[table] == 0 && !emptyOK[table] {
 				t.Errorf("table %s is empty: fill it through its service here, so its round trip is tested", table)
 			}
 		}
@@ -108,7 +110,7 @@ func TestBackupRoundTripOfEveryCapability(t *testing.T) {
 // fillTheRest writes what the demo does not: a team and member, a token, a reveal,
 // an access request, an erasure request, a referral, a relative's reveal, a risk
 // threshold setting, a kept audit checkpoint, a check-in due after an engagement.
-func fillTheRest(t *testing.T, a *app.App) {
+func fillTheRest(t *testing.T, a *app.App) (emptyOK map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
 	ten, err := a.Auth.TenantBySlug(ctx, demo.TenantSlug)
@@ -175,8 +177,26 @@ func fillTheRest(t *testing.T, a *app.App) {
 	uploadRecording(t, a, by["demo-comms-officer"], tms[0].ID, wav(upload.MinChunk/2))
 	clips, err := a.Testimonies.Clips(ctx, ten.ID, tms[0].ID)
 	must("clips", err)
-	_, err = a.Testimonies.RequestRendition(ctx, by["demo-comms-officer"], "t", tms[0].ID, clips[0].ID)
-	must("rendition", err)
+	if _, err := exec.LookPath("ffmpeg"); err != nil && os.Getenv("CI") == "" {
+		// Without ffmpeg no rendition is made, so nothing is reviewed or released.
+		t.Log("ffmpeg is not installed: the release gate's tables stay empty here (CI installs it)")
+		_, err = a.Testimonies.RequestRendition(ctx, by["demo-comms-officer"], "t", tms[0].ID, clips[0].ID)
+		must("rendition", err)
+		emptyOK = map[string]bool{"rendition_reviews": true, "rendition_releases": true}
+	} else {
+		uploadRecording(t, a, by["demo-comms-officer"], tms[0].ID, testVideo(t))
+		r, err := a.Testimonies.RequestRendition(ctx, by["demo-comms-officer"], "t", tms[0].ID, clips[0].ID)
+		must("rendition", err)
+		must("start jobs", a.Jobs.Start(ctx))
+		deadline := time.Now().Add(90 * time.Second)
+		for r.Status == "queued" && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			r, err = a.Testimonies.Rendition(ctx, ten.ID, tms[0].ID, r.ID)
+			must("rendition", err)
+		}
+		must("stop jobs", a.Jobs.Stop(ctx))
+		releaseThroughGate(t, a, ten.ID, tms[0].ReturneeID, tms[0].ID, r, by["demo-comms-officer"])
+	}
 	cells, err := a.ReachModel.Cells(ctx, ten.ID)
 	must("cells", err)
 	pl, err := a.Reach.Plan(ctx, by["demo-comms-officer"], "t", reach.PlanInput{Name: "Round trip", TargetCells: []string{cells[0].ID, cells[1].ID},
@@ -191,6 +211,7 @@ func fillTheRest(t *testing.T, a *app.App) {
 	must("due after engagement", a.DB.InTx(ctx, func(tx *store.Tx) error {
 		return a.Assess.CheckInDueAfterEngagement(ctx, tx, ten.ID, first.ID, timeNow())
 	}))
+	return emptyOK
 }
 
 // uploadRecording sends body through the upload protocol to testimony id, as p, with

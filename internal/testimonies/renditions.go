@@ -17,6 +17,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/jobs"
 	"inoculate/internal/platform/store"
+	"inoculate/internal/returnees/assessment"
 	"inoculate/internal/returnees/consent"
 	"inoculate/internal/testimonies/media"
 )
@@ -31,6 +32,7 @@ type Renditions struct {
 	Queue   jobs.Queue
 	WorkDir string
 	Consent *consent.Service
+	Assess  *assessment.Service // the current threat level, for the safety review
 	Tools   media.Tools
 }
 

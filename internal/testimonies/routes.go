@@ -11,6 +11,7 @@ import (
 	"inoculate/internal/platform/errs"
 	"inoculate/internal/platform/upload"
 	"inoculate/internal/platform/web"
+	"inoculate/internal/returnees/consent"
 	"inoculate/internal/testimonies/subtitles"
 )
 
@@ -52,6 +53,8 @@ func Register(site *web.Site, svc *Service, uploads *upload.Uploads) error {
 		b.Handle("DELETE /testimonies/{id}/uploads/{uid}", PermWrite, h.known(uploads.Cancel))
 		b.Handle("GET /testimonies/{id}/recordings/{rid}", PermReview, h.known(h.recording))
 		b.Handle("POST /testimonies/{id}/renditions", PermWrite, h.known(h.requestRendition))
+		b.Handle("POST /testimonies/{id}/renditions/{rid}/reviews", PermReleaseReview, h.known(h.review))
+		b.Handle("POST /testimonies/{id}/renditions/{rid}/release", PermRelease, h.known(h.release))
 		site.SetBodyLimit("PUT /testimonies/{id}/uploads/{uid}", upload.MaxChunk+4096)
 	}
 
@@ -189,7 +192,12 @@ type showData struct {
 	Themes     []string
 	CanWrite   bool
 	Recordings []Recording
-	Renditions []Rendition
+	Renditions []gated
+	Audience   string
+	Audiences  []consent.Audience
+	Items      []string
+	CanRelease bool
+	CanReviews bool
 	CanReview  bool
 	Uploads    bool
 }
@@ -236,8 +244,24 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, fo
 	if d.Recordings, err = h.svc.Recordings(ctx, p.TenantID, t.ID); err != nil {
 		return err
 	}
-	if d.Renditions, err = h.svc.RenditionsOf(ctx, p.TenantID, t.ID); err != nil {
+	d.Audience = r.URL.Query().Get("audience")
+	if d.Audience == "" {
+		d.Audience = string(consent.AudienceNational)
+	}
+	d.Audiences, d.Items = []consent.Audience{consent.AudienceNational, consent.AudienceWorldwide}, ContextItems
+	d.CanRelease, d.CanReviews = page.Can(PermRelease), page.Can(PermReleaseReview)
+	rends, err := h.svc.RenditionsOf(ctx, p.TenantID, t.ID)
+	if err != nil {
 		return err
+	}
+	for _, x := range rends {
+		gd := gated{Rendition: x}
+		if x.Status == "done" {
+			if gd.Gate, err = h.svc.Gate(ctx, p.TenantID, t.ID, x.ID, consent.Audience(d.Audience)); err != nil {
+				return err
+			}
+		}
+		d.Renditions = append(d.Renditions, gd)
 	}
 	d.CanReview, d.Uploads = page.Can(PermReview), h.uploads != nil
 	page.Data = d
@@ -336,6 +360,30 @@ func (h *handlers) requestRendition(w http.ResponseWriter, r *http.Request) erro
 		err = &errs.Error{Kind: errs.Invalid, Field: "clip_id", MsgKey: "testimonies.error.clip", Msg: "no such clip"}
 	}
 	return h.after(w, r, err, "clips")
+}
+
+// gated is a rendition with its release gate, for the page.
+type gated struct {
+	Rendition
+	Gate Gate
+}
+
+func (h *handlers) review(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	err := h.svc.RecordReview(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PathValue("rid"),
+		ReviewInput{Kind: f.Get("kind"), Decision: f.Get("decision"), Note: f.Get("note"), Checked: f["checked"]})
+	return h.after(w, r, err, "renditions")
+}
+
+func (h *handlers) release(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	_, err := h.svc.Release(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PathValue("rid"), consent.Audience(r.PostForm.Get("audience")))
+	return h.after(w, r, err, "renditions")
 }
 
 func (h *handlers) addClip(w http.ResponseWriter, r *http.Request) error {

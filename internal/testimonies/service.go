@@ -29,11 +29,12 @@ import (
 )
 
 // Who may do what (DESIGN.md §2): communications officers and supervisors work on
-// testimonies; safety officers and case workers read them (the safety review and the
-// duty of care). Nobody here sees a legal identity: a flag shows the words of the
+// testimonies; safety officers, case workers and legal officers read them (the safety
+// review, the duty of care, the legal review of a release). Nobody here sees a legal identity: a flag shows the words of the
 // transcript, never the known name it matched.
 var (
-	PermRead  = authz.Allow("testimonies.read", authz.CommsOfficer, authz.Supervisor, authz.SafetyOfficer, authz.CaseWorker)
+	PermRead = authz.Allow("testimonies.read", authz.CommsOfficer, authz.Supervisor, authz.SafetyOfficer, authz.CaseWorker,
+		authz.LegalOfficer) // the legal officer gives the release's legal review
 	PermWrite = authz.Allow("testimonies.write", authz.CommsOfficer, authz.Supervisor)
 )
 

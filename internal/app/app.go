@@ -395,6 +395,18 @@ func (a *App) openMedia(cfg Config, db *store.DB, v *vault.Vault, keys *vault.Ke
 	}
 	a.Jobs = jobs.New(db, jobs.Config{})
 	a.Testimonies.SetRenditions(testimonies.Renditions{Queue: a.Jobs, WorkDir: work, Consent: a.Consent, Assess: a.Assess})
+	a.Testimonies.SetChannels(func(ctx context.Context, tenantID string) ([]testimonies.Channel, error) {
+		list, err := a.Engagements.Channels(ctx, tenantID)
+		out := make([]testimonies.Channel, len(list))
+		for i, c := range list {
+			out[i] = testimonies.Channel{ID: c.ID, Name: c.Name}
+		}
+		return out, err
+	})
+	// A withdrawn or narrowed consent revokes the releases it no longer covers and
+	// raises takedown tasks for their publications, at once.
+	a.Events.Subscribe(consent.EventWithdrawn, a.Testimonies.OnConsentChange)
+	a.Events.Subscribe(consent.EventChanged, a.Testimonies.OnConsentChange)
 	a.uploads, err = upload.New(upload.Config{Dir: filepath.Join(cfg.DataDir, "uploads"), Secret: keys.Secret("upload-staging"),
 		Complete: a.Testimonies.Complete,
 		Owner: func(r *http.Request) (string, error) {

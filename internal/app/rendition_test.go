@@ -73,6 +73,7 @@ func TestRendition(t *testing.T) {
 	}
 	// The release gate: closed until every condition holds, each with who and when.
 	releaseThroughGate(t, a, ten.ID, tms[0].ReturneeID, id, r, co)
+	publishAndWithdraw(t, a, ten.ID, tms[0].ReturneeID, id, r, co)
 	work := filepath.Join(d.dataDir, "work")
 	entries, _ := os.ReadDir(work)
 	if len(entries) != 0 {
@@ -189,5 +190,41 @@ func TestJourneyReleaseGate(t *testing.T) {
 			steps(t, b, "gate "+lang, chromedp.Navigate(d.base+"/testimonies/"+id+"?lang="+lang), chromedp.WaitVisible(`#renditions li[data-code=two_person]`))
 			shot(t, b, dir, "testimony-"+size.name+"-gate-"+lang)
 		}
+	}
+}
+
+// publishAndWithdraw publishes a released rendition on a channel, then the speaker
+// withdraws consent: at once the release is revoked (the rendition can never be
+// published again) and a takedown task is open, which a communications officer
+// closes.
+func publishAndWithdraw(t *testing.T, a *app.App, tenantID, speaker, id string, r testimonies.Rendition, co *authz.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	chs, err := a.Engagements.Channels(ctx, tenantID)
+	if err != nil || len(chs) == 0 {
+		t.Fatalf("channels: %v", err)
+	}
+	pub, err := a.Testimonies.Publish(ctx, co, "t", id, r.ID, chs[0].ID, "https://example.org/fictional/clip", "en")
+	if err != nil || pub.Status != "live" {
+		t.Fatalf("publish: %+v %v", pub, err)
+	}
+	u, _ := a.Auth.UserByName(ctx, tenantID, "demo-case-worker")
+	cw := &authz.Principal{TenantID: tenantID, UserID: u.ID, Role: authz.CaseWorker, Stage: authz.StageFull, AuthAt: time.Now()}
+	if _, err := a.Consent.Withdraw(ctx, cw, "t", speaker, "Fictional: the family asked for it to come down."); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := a.Testimonies.Takedowns(ctx, tenantID)
+	if err != nil || len(tasks) != 1 || tasks[0].Status != "open" || tasks[0].PublicationID != pub.ID {
+		t.Fatalf("takedown tasks right after the withdrawal: %+v %v", tasks, err)
+	}
+	if _, err := a.Testimonies.Publish(ctx, co, "t", id, r.ID, chs[0].ID, "https://example.org/again", "en"); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("a revoked rendition was published again: %v", err)
+	}
+	if err := a.Testimonies.CloseTakedown(ctx, co, "t", tasks[0].ID, "Removed from the page; the host confirmed."); err != nil {
+		t.Fatal(err)
+	}
+	pubs, _ := a.Testimonies.Publications(ctx, tenantID, id)
+	if len(pubs) != 1 || pubs[0].Status != "taken_down" {
+		t.Fatalf("publication after the takedown: %+v", pubs)
 	}
 }

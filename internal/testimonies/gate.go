@@ -76,6 +76,7 @@ type Gate struct {
 	Open       bool        `json:"open"`
 	Conditions []Condition `json:"conditions"`
 	Released   bool        `json:"released"`
+	Revoked    bool        `json:"revoked,omitempty"` // consent no longer covers it: never usable again
 	SHA256     string      `json:"sha256,omitempty"`
 }
 
@@ -182,9 +183,9 @@ func (s *Service) Gate(ctx context.Context, tenantID, id, rid string, audience c
 	}
 	var g Gate
 	var sha string
-	var relAt int64
-	if err := s.db.Reader().QueryRow(ctx, `SELECT sha256, released_at FROM rendition_releases WHERE tenant_id = ? AND rendition_id = ?`, tenantID, rid).Scan(&sha, &relAt); err == nil {
-		g.Released, g.SHA256 = true, sha
+	var revoked *int64
+	if err := s.db.Reader().QueryRow(ctx, `SELECT sha256, revoked_at FROM rendition_releases WHERE tenant_id = ? AND rendition_id = ?`, tenantID, rid).Scan(&sha, &revoked); err == nil {
+		g.Released, g.SHA256, g.Revoked = true, sha, revoked != nil
 	}
 	add := func(code string, ok bool, text string, by string, at time.Time) {
 		g.Conditions = append(g.Conditions, Condition{Code: code, OK: ok, Text: text, By: by, At: at})
@@ -294,8 +295,8 @@ func (s *Service) Release(ctx context.Context, p *authz.Principal, requestID, id
 		return g, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO rendition_releases (rendition_id, tenant_id, sha256, released_by, released_at) VALUES (?, ?, ?, ?, ?)`,
-			rid, p.TenantID, r.SHA256, p.UserID, store.Millis(s.now())); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO rendition_releases (rendition_id, tenant_id, sha256, released_by, released_at, audience) VALUES (?, ?, ?, ?, ?, ?)`,
+			rid, p.TenantID, r.SHA256, p.UserID, store.Millis(s.now()), string(audience)); err != nil {
 			return errs.Wrap(err, "testimonies: release")
 		}
 		_, err := s.audit.Append(ctx, tx, entry(p, requestID, "rendition.release", rid+"/"+r.SHA256))

@@ -55,6 +55,10 @@ func Register(site *web.Site, svc *Service, uploads *upload.Uploads) error {
 		b.Handle("POST /testimonies/{id}/renditions", PermWrite, h.known(h.requestRendition))
 		b.Handle("POST /testimonies/{id}/renditions/{rid}/reviews", PermReleaseReview, h.known(h.review))
 		b.Handle("POST /testimonies/{id}/renditions/{rid}/release", PermRelease, h.known(h.release))
+		b.Handle("POST /testimonies/{id}/renditions/{rid}/publications", PermRelease, h.known(h.publish))
+		b.Handle("GET /takedowns", PermTakedown, h.takedowns)
+		site.AddNav("/takedowns", "nav.takedowns", PermTakedown)
+		b.Handle("POST /takedowns/{tid}/done", PermTakedown, h.closeTakedown)
 		site.SetBodyLimit("PUT /testimonies/{id}/uploads/{uid}", upload.MaxChunk+4096)
 	}
 
@@ -180,26 +184,28 @@ func (h *handlers) recording(w http.ResponseWriter, r *http.Request) error {
 }
 
 type showData struct {
-	T          Testimony
-	Alias      string
-	Base       string
-	Languages  []string
-	Track      string
-	Segments   []Segment
-	Flags      []Flag
-	Open       int
-	Clips      []Clip
-	Themes     []string
-	CanWrite   bool
-	Recordings []Recording
-	Renditions []gated
-	Audience   string
-	Audiences  []consent.Audience
-	Items      []string
-	CanRelease bool
-	CanReviews bool
-	CanReview  bool
-	Uploads    bool
+	T            Testimony
+	Alias        string
+	Base         string
+	Languages    []string
+	Track        string
+	Segments     []Segment
+	Flags        []Flag
+	Open         int
+	Clips        []Clip
+	Themes       []string
+	CanWrite     bool
+	Recordings   []Recording
+	Renditions   []gated
+	Audience     string
+	Audiences    []consent.Audience
+	Items        []string
+	CanRelease   bool
+	CanReviews   bool
+	Publications []Publication
+	Channels     []Channel
+	CanReview    bool
+	Uploads      bool
 }
 
 func (h *handlers) show(w http.ResponseWriter, r *http.Request) error {
@@ -250,6 +256,14 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, status int, fo
 	}
 	d.Audiences, d.Items = []consent.Audience{consent.AudienceNational, consent.AudienceWorldwide}, ContextItems
 	d.CanRelease, d.CanReviews = page.Can(PermRelease), page.Can(PermReleaseReview)
+	if d.Publications, err = h.svc.Publications(ctx, p.TenantID, t.ID); err != nil {
+		return err
+	}
+	if h.svc.channels != nil {
+		if d.Channels, err = h.svc.channels(ctx, p.TenantID); err != nil {
+			return err
+		}
+	}
 	rends, err := h.svc.RenditionsOf(ctx, p.TenantID, t.ID)
 	if err != nil {
 		return err
@@ -384,6 +398,47 @@ func (h *handlers) release(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err := h.svc.Release(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PathValue("rid"), consent.Audience(r.PostForm.Get("audience")))
 	return h.after(w, r, err, "renditions")
+}
+
+func (h *handlers) publish(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	_, err := h.svc.Publish(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("id"), r.PathValue("rid"),
+		f.Get("channel_id"), f.Get("address"), f.Get("language"))
+	return h.after(w, r, err, "renditions")
+}
+
+func (h *handlers) takedowns(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.svc.Takedowns(r.Context(), web.Principal(r).TenantID)
+	if err != nil {
+		return err
+	}
+	page := h.site.NewPage(r, "", list)
+	return h.site.Render(w, r, http.StatusOK, "testimonies/takedowns.html", page)
+}
+
+func (h *handlers) closeTakedown(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	err := h.svc.CloseTakedown(r.Context(), web.Principal(r), web.RequestID(r.Context()), r.PathValue("tid"), r.PostForm.Get("note"))
+	if k := errs.KindOf(err); err != nil && k == errs.Invalid {
+		list, lerr := h.svc.Takedowns(r.Context(), web.Principal(r).TenantID)
+		if lerr != nil {
+			return lerr
+		}
+		page := h.site.NewPage(r, "", list)
+		_, msg := h.site.FieldMessage(r, err)
+		page.Errors = map[string]string{"": msg}
+		return h.site.Render(w, r, http.StatusUnprocessableEntity, "testimonies/takedowns.html", page)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/takedowns?flash=flash.testimony_saved", http.StatusSeeOther)
+	return nil
 }
 
 func (h *handlers) addClip(w http.ResponseWriter, r *http.Request) error {

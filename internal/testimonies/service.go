@@ -52,6 +52,7 @@ type Service struct {
 	terms     Terms
 	rec       Recordings
 	rend      Renditions
+	channels  Channels
 	now       func() time.Time
 }
 
@@ -107,6 +108,10 @@ func newID() (string, error) {
 		return "", errs.Wrap(err, "testimonies: new id")
 	}
 	return id.String(), nil
+}
+
+func auditSystem(tenantID, action, object string) audit.Entry {
+	return audit.Entry{TenantID: tenantID, ActorID: "system", Action: action, Object: object, Result: "ok"}
 }
 
 func entry(p *authz.Principal, requestID, action, object string) audit.Entry {

@@ -64,7 +64,7 @@ var Tables = []string{
 	"survey_links", "survey_responses",
 	"audience_cells", "channel_reach", "channel_pickups", "reach_options", "reach_plans", "reach_plan_items",
 	"testimonies", "testimony_segments", "testimony_flags", "testimony_clips", "testimony_recordings", "testimony_renditions",
-	"rendition_reviews", "rendition_releases",
+	"rendition_reviews", "rendition_releases", "publications", "takedown_tasks",
 }
 
 // Skipped lists tables deliberately left out of backups, with the reason. Every table

@@ -154,6 +154,7 @@ func TestPageGallery(t *testing.T) {
 		{"demo-supervisor", "/engagements/settings", "#weekly_limit", "engagement-settings"},
 		{"demo-comms-officer", "/reach", "#options", "reach-model"},
 		{"demo-comms-officer", "/testimonies", "main", "testimonies"},
+		{"demo-comms-officer", "/takedowns", "main", "takedowns"},
 		{"demo-comms-officer", "/testimonies/" + tms[0].ID, "#flags", "testimony"},
 		{"demo-comms-officer", "/testimonies/" + tms[0].ID + "?track=ar", "#flags", "testimony-ar-track"},
 		{"demo-comms-officer", "/reach/plans", "main", "reach-plans"},

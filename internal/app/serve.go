@@ -75,6 +75,11 @@ func (a *App) Serve(ctx context.Context, opts ServeOptions) error {
 	if opts.Ready != nil {
 		opts.Ready(base)
 	}
+	// A crash between a consent change's commit and its delivery must not lose a
+	// takedown: deliver the outbox again (the subscribers are idempotent).
+	if _, err := a.Events.Redeliver(ctx, 0); err != nil {
+		slog.Error("redeliver events at start", "err", err)
+	}
 	if a.Jobs != nil {
 		if err := a.Jobs.Start(ctx); err != nil {
 			return fmt.Errorf("start background jobs: %w", err)

@@ -195,12 +195,9 @@ func (s *Service) ForSpeaker(ctx context.Context, tenantID, returneeID string) (
 		`id IN (SELECT engagement_id FROM engagement_speakers WHERE tenant_id = ? AND returnee_id = ?)`, tenantID, returneeID)
 }
 
-// Change is what a material change did: the revision it made, and whether approvals
-// must be given again.
+// Change says whether an update was material: approvals must be given again.
 type Change struct {
 	Material bool
-	// Unscheduled is set when a scheduled engagement went back to be checked again.
-	Unscheduled bool
 }
 
 // material reports whether moving from old to new changes what the chain of command
@@ -260,7 +257,6 @@ func (s *Service) Update(ctx context.Context, p *authz.Principal, requestID, id 
 		} else if rechecked(cur, c) && cur.Status == StatusScheduled {
 			status = StatusApproved
 		}
-		ch.Unscheduled = cur.Status == StatusScheduled && status != StatusScheduled
 		at := store.Millis(s.now())
 		if _, err := tx.Exec(ctx, `UPDATE engagements SET kind = ?, title = ?, community_id = ?, channel_id = ?, venue = ?, starts_at = ?, ends_at = ?,
 			time_zone = ?, language = ?, audience = ?, identity_level = ?, expected_audience = ?, slots = ?, status = ?, revision = ?,

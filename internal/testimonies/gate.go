@@ -167,10 +167,6 @@ func (s *Service) reviews(ctx context.Context, tenantID, rid string) ([]Review, 
 	return out, errs.Wrap(rows.Err(), "testimonies: reviews")
 }
 
-// ReleaseAudience is the audience a release is for, and its languages are the
-// testimony's tracks.
-type ReleaseAudience = consent.Audience
-
 // Gate evaluates the release gate of a rendition for an audience, now.
 func (s *Service) Gate(ctx context.Context, tenantID, id, rid string, audience consent.Audience) (Gate, error) {
 	t, err := s.Get(ctx, tenantID, id)

@@ -218,8 +218,12 @@ func (s *Service) runRendition(ctx context.Context, job jobs.Job, progress func(
 	if !ok {
 		return jobs.Permanent(fail(fmt.Errorf("unknown identity level")))
 	}
+	clips, err := s.Clips(ctx, job.TenantID, t.ID)
+	if err != nil {
+		return fail(err)
+	}
 	var clip Clip
-	for _, c := range mustClips(s.Clips(ctx, job.TenantID, t.ID)) {
+	for _, c := range clips {
 		if c.ID == clipID {
 			clip = c
 		}
@@ -285,8 +289,6 @@ func (s *Service) runRendition(ctx context.Context, job jobs.Job, progress func(
 	progress(4, 4, "done")
 	return nil
 }
-
-func mustClips(c []Clip, _ error) []Clip { return c }
 
 func (s *Service) decryptTo(ctx context.Context, t Testimony, key, path string) error {
 	rc, err := s.rec.Store.GetSealed(ctx, key, blobSubject(t), []byte(key))

@@ -120,7 +120,7 @@ func (s *Service) ImportTranscript(ctx context.Context, p *authz.Principal, requ
 				p.TenantID, id, lang, i, sg.Start.Milliseconds(), sg.End.Milliseconds(), sealed); err != nil {
 				return errs.Wrap(err, "testimonies: insert segment")
 			}
-			n, err := s.raise(ctx, tx, t, lang, i, sg.Text, matcher, nil)
+			n, err := s.raise(ctx, tx, t, lang, i, sg.Text, matcher)
 			if err != nil {
 				return err
 			}
@@ -132,14 +132,10 @@ func (s *Service) ImportTranscript(ctx context.Context, p *authz.Principal, requ
 	return len(segs), open, err
 }
 
-// raise records the open flags of one segment's text, leaving out spans whose words
-// a person already accepted.
-func (s *Service) raise(ctx context.Context, tx *store.Tx, t Testimony, lang string, idx int, text string, m *redact.Matcher, accepted []string) (int, error) {
+// raise records the open flags of one segment's text.
+func (s *Service) raise(ctx context.Context, tx *store.Tx, t Testimony, lang string, idx int, text string, m *redact.Matcher) (int, error) {
 	n := 0
 	for _, f := range m.Find(text) {
-		if slices.Contains(accepted, f.Match) {
-			continue
-		}
 		fid, err := newID()
 		if err != nil {
 			return 0, err
